@@ -1,0 +1,330 @@
+"""Config flow: connect, detect the meter, and set it up."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+import re
+from typing import Any, Final
+
+import voluptuous as vol
+
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_NAME, CONF_PORT
+from homeassistant.core import callback
+from homeassistant.helpers import selector
+
+from . import SmartMeterConfigEntry, endpoint_from_data
+from .const import (
+    CONF_CONNECTION_TYPE,
+    CONF_ENCRYPTION_KEY,
+    CONF_MIN_UPDATE_INTERVAL,
+    CONF_SERIAL_SETTINGS,
+    CONF_SPECIFICATION,
+    CONNECTION_NETWORK,
+    CONNECTION_PUSH,
+    CONNECTION_SERIAL,
+    DEFAULT_MIN_UPDATE_INTERVAL,
+    DEFAULT_NETWORK_PORT,
+    DOMAIN,
+)
+from .meter.reading import to_reading
+from .meter.specifications import SERIAL_CANDIDATES, SPECIFICATIONS
+from .reader.connection import Endpoint, NetworkPort, SerialPort
+from .reader.probe import (
+    PER_SETTING_TIMEOUT,
+    PROBE_TIMEOUT,
+    EncryptionKeyRequired,
+    ProbeError,
+    ProbeResult,
+    probe,
+)
+
+_KEY_FORMAT: Final = re.compile(r"[0-9a-fA-F]{32}")
+
+_SPECIFICATION_SELECTOR: Final = selector.SelectSelector(
+    selector.SelectSelectorConfig(
+        options=[
+            selector.SelectOptionDict(value=spec.key, label=spec.label)
+            for spec in SPECIFICATIONS.values()
+        ],
+        mode=selector.SelectSelectorMode.DROPDOWN,
+    )
+)
+
+
+def _endpoint_data(endpoint: Endpoint) -> dict[str, Any]:
+    if isinstance(endpoint, SerialPort):
+        return {
+            CONF_CONNECTION_TYPE: CONNECTION_SERIAL,
+            CONF_DEVICE: endpoint.device,
+            CONF_SERIAL_SETTINGS: asdict(endpoint.settings),
+        }
+    return {
+        CONF_CONNECTION_TYPE: CONNECTION_NETWORK,
+        CONF_HOST: endpoint.host,
+        CONF_PORT: endpoint.port,
+    }
+
+
+def _serial_schema(device: str | None = None) -> vol.Schema:
+    return vol.Schema(
+        {vol.Required(CONF_DEVICE, default=device or vol.UNDEFINED): selector.SerialPortSelector()}
+    )
+
+
+def _network_schema(host: str | None = None, port: int = DEFAULT_NETWORK_PORT) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_HOST, default=host or vol.UNDEFINED): selector.TextSelector(),
+            vol.Required(CONF_PORT, default=port): selector.NumberSelector(
+                selector.NumberSelectorConfig(
+                    min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX
+                )
+            ),
+        }
+    )
+
+
+class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a meter: choose the connection, then we detect the rest."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing detected."""
+        self._endpoint: Endpoint | None = None
+        self._encryption_key: str | None = None
+        self._result: ProbeResult | None = None
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: SmartMeterConfigEntry) -> SmartMeterOptionsFlow:
+        """Return the options flow."""
+        return SmartMeterOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask how the meter is connected."""
+        return self.async_show_menu(
+            step_id="user", menu_options=[CONNECTION_SERIAL, CONNECTION_NETWORK, CONNECTION_PUSH]
+        )
+
+    async def async_step_serial(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the serial port, then listen to it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._endpoint = SerialPort(user_input[CONF_DEVICE], SERIAL_CANDIDATES[0])
+            if (result := await self._async_probe(errors)) is not None:
+                return result
+        return self.async_show_form(
+            step_id="serial",
+            data_schema=self.add_suggested_values_to_schema(_serial_schema(), user_input),
+            errors=errors,
+        )
+
+    async def async_step_network(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for host and port, then listen to it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._endpoint = NetworkPort(user_input[CONF_HOST].strip(), int(user_input[CONF_PORT]))
+            if (result := await self._async_probe(errors)) is not None:
+                return result
+        return self.async_show_form(
+            step_id="network",
+            data_schema=self.add_suggested_values_to_schema(_network_schema(), user_input),
+            errors=errors,
+        )
+
+    async def async_step_push(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Set up a meter whose telegrams are pushed to Home Assistant's API."""
+        if user_input is not None:
+            return self.async_create_entry(
+                title=user_input[CONF_NAME],
+                data={
+                    CONF_CONNECTION_TYPE: CONNECTION_PUSH,
+                    CONF_SPECIFICATION: user_input[CONF_SPECIFICATION],
+                },
+            )
+        return self.async_show_form(
+            step_id="push",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_NAME): selector.TextSelector(),
+                    vol.Required(CONF_SPECIFICATION, default="5"): _SPECIFICATION_SELECTOR,
+                }
+            ),
+        )
+
+    async def async_step_encryption_key(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the key of a meter that encrypts its telegrams."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            key = user_input[CONF_ENCRYPTION_KEY].strip()
+            if not _KEY_FORMAT.fullmatch(key):
+                errors["base"] = "invalid_key"
+            else:
+                self._encryption_key = key
+                if (result := await self._async_probe(errors)) is not None:
+                    return result
+        return self.async_show_form(
+            step_id="encryption_key",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_ENCRYPTION_KEY): selector.TextSelector(
+                        selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+                    )
+                }
+            ),
+            errors=errors,
+        )
+
+    async def _async_probe(self, errors: dict[str, str]) -> ConfigFlowResult | None:
+        """Listen to the meter; go on to the next step, or fill ``errors``."""
+        assert self._endpoint is not None
+        try:
+            self._result = await probe(
+                self._endpoint,
+                encryption_key=self._encryption_key,
+                timeout=PROBE_TIMEOUT,
+                per_setting=PER_SETTING_TIMEOUT,
+            )
+        except EncryptionKeyRequired:
+            return await self.async_step_encryption_key()
+        except ProbeError as err:
+            errors["base"] = err.reason
+            return None
+        unique_id = self._result.equipment_id or str(self._result.endpoint)
+        await self.async_set_unique_id(unique_id, raise_on_progress=False)
+        if self.source == "reconfigure":
+            self._abort_if_unique_id_mismatch(reason="wrong_meter")
+            return self.async_update_reload_and_abort(
+                self._get_reconfigure_entry(), data_updates=self._entry_data()
+            )
+        self._abort_if_unique_id_configured()
+        return await self.async_step_confirm()
+
+    def _entry_data(self, specification: str | None = None) -> dict[str, Any]:
+        assert self._result is not None
+        data = {
+            **_endpoint_data(self._result.endpoint),
+            CONF_SPECIFICATION: specification or self._result.specification.key,
+        }
+        if self._encryption_key:
+            data[CONF_ENCRYPTION_KEY] = self._encryption_key
+        return data
+
+    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show what was detected; the user may correct the specification."""
+        result = self._result
+        assert result is not None
+        reading = to_reading(result.telegram, result.identification)
+        title = " ".join(filter(None, (reading.manufacturer, reading.model))) or (
+            result.specification.label
+        )
+        if user_input is not None:
+            return self.async_create_entry(
+                title=title, data=self._entry_data(user_input[CONF_SPECIFICATION])
+            )
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(
+                        CONF_SPECIFICATION, default=result.specification.key
+                    ): _SPECIFICATION_SELECTOR
+                }
+            ),
+            description_placeholders={
+                "meter": title,
+                "specification": result.specification.label,
+                "port": str(result.endpoint),
+                "line": result.endpoint.settings.label
+                if isinstance(result.endpoint, SerialPort)
+                else "TCP",
+                "equipment_id": result.equipment_id or "-",
+            },
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the port or address of a configured meter, keeping its history."""
+        entry = self._get_reconfigure_entry()
+        endpoint = endpoint_from_data(dict(entry.data))
+        if endpoint is None:
+            return self.async_abort(reason="push_only")
+        self._encryption_key = entry.data.get(CONF_ENCRYPTION_KEY)
+        if isinstance(endpoint, SerialPort):
+            return await self.async_step_serial_reconfigure(user_input, endpoint)
+        return await self.async_step_network_reconfigure(user_input, endpoint)
+
+    async def async_step_serial_reconfigure(
+        self, user_input: dict[str, Any] | None = None, current: SerialPort | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the new serial port."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._endpoint = SerialPort(user_input[CONF_DEVICE], SERIAL_CANDIDATES[0])
+            if (result := await self._async_probe(errors)) is not None:
+                return result
+        return self.async_show_form(
+            step_id="serial_reconfigure",
+            data_schema=_serial_schema(current.device if current else None),
+            errors=errors,
+        )
+
+    async def async_step_network_reconfigure(
+        self, user_input: dict[str, Any] | None = None, current: NetworkPort | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the new host and port."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._endpoint = NetworkPort(user_input[CONF_HOST].strip(), int(user_input[CONF_PORT]))
+            if (result := await self._async_probe(errors)) is not None:
+                return result
+        return self.async_show_form(
+            step_id="network_reconfigure",
+            data_schema=_network_schema(current.host, current.port)
+            if current
+            else _network_schema(),
+            errors=errors,
+        )
+
+
+class SmartMeterOptionsFlow(OptionsFlowWithReload):
+    """How often entities update."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the minimum time between updates."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_MIN_UPDATE_INTERVAL: int(user_input[CONF_MIN_UPDATE_INTERVAL])}
+            )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(
+                            CONF_MIN_UPDATE_INTERVAL, default=DEFAULT_MIN_UPDATE_INTERVAL
+                        ): selector.NumberSelector(
+                            selector.NumberSelectorConfig(
+                                min=0,
+                                max=3600,
+                                step=1,
+                                unit_of_measurement="s",
+                                mode=selector.NumberSelectorMode.BOX,
+                            )
+                        )
+                    }
+                ),
+                self.config_entry.options,
+            ),
+        )

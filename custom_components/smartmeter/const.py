@@ -1,0 +1,28 @@
+"""Constants for the smartmeter integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "smartmeter"
+LOGGER: Final = logging.getLogger(__package__)
+
+CONF_CONNECTION_TYPE: Final = "connection_type"
+CONF_SERIAL_SETTINGS: Final = "serial_settings"
+CONF_SPECIFICATION: Final = "specification"
+CONF_ENCRYPTION_KEY: Final = "encryption_key"
+CONF_MIN_UPDATE_INTERVAL: Final = "min_update_interval"
+
+CONNECTION_SERIAL: Final = "serial"
+CONNECTION_NETWORK: Final = "network"
+CONNECTION_PUSH: Final = "push"
+
+DEFAULT_NETWORK_PORT: Final = 2001  # ser2net's customary P1 port
+DEFAULT_MIN_UPDATE_INTERVAL: Final = 0
+
+# The repair issue for a meter that connects but sends nothing usable.
+NO_TELEGRAMS_AFTER: Final = timedelta(minutes=10)
+NO_TELEGRAMS_CHECK_EVERY: Final = timedelta(minutes=1)
+ISSUE_NO_TELEGRAMS: Final = "no_telegrams"

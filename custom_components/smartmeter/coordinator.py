@@ -1,0 +1,124 @@
+"""Turns telegrams from the reader into data for the entities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from time import monotonic
+from typing import TYPE_CHECKING
+
+from dsmr_parser.objects import Telegram
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+
+from .const import (
+    CONF_MIN_UPDATE_INTERVAL,
+    DEFAULT_MIN_UPDATE_INTERVAL,
+    DOMAIN,
+    ISSUE_NO_TELEGRAMS,
+    LOGGER,
+    NO_TELEGRAMS_AFTER,
+    NO_TELEGRAMS_CHECK_EVERY,
+)
+from .meter.aggregate import GasTracker, UpdateThrottle, add_derived_values
+from .meter.reading import MeterReading, identification_line, to_reading
+from .meter.specifications import Specification
+from .reader.reader import MeterReader
+
+if TYPE_CHECKING:
+    from . import SmartMeterConfigEntry
+
+
+class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
+    """Holds the newest reading of one meter; the reader pushes, nothing polls."""
+
+    config_entry: SmartMeterConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SmartMeterConfigEntry,
+        specification: Specification,
+    ) -> None:
+        """Set up for one config entry."""
+        super().__init__(hass, LOGGER, config_entry=entry, name=entry.title)
+        self.data = None
+        self.specification = specification
+        self.reader: MeterReader | None = None
+        self.last_frame: str | None = None
+        # The electricity meter's device registry id, which M-Bus devices link to.
+        self.meter_device_entry_id: str | None = None
+        self._throttle = UpdateThrottle(
+            entry.options.get(CONF_MIN_UPDATE_INTERVAL, DEFAULT_MIN_UPDATE_INTERVAL)
+        )
+        self._gas = GasTracker()
+        self._issue_id = f"{ISSUE_NO_TELEGRAMS}_{entry.entry_id}"
+        self._issue_open = False
+
+    @property
+    def rejected_telegrams(self) -> int:
+        """Return how many telegrams failed their CRC or could not be parsed."""
+        return self.reader.stats.rejected if self.reader else 0
+
+    @callback
+    def async_start(self, reader: MeterReader) -> None:
+        """Run the reader until the entry unloads, and watch for a mute meter."""
+        self.reader = reader
+        entry = self.config_entry
+        # An issue left from before a restart is raised again if still true.
+        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
+        entry.async_create_background_task(
+            self.hass, reader.run(), f"{DOMAIN} reader {reader.endpoint}"
+        )
+        entry.async_on_unload(
+            async_track_time_interval(
+                self.hass, self._async_check_silence, NO_TELEGRAMS_CHECK_EVERY
+            )
+        )
+
+    @callback
+    def handle_telegram(self, telegram: Telegram, frame: str) -> None:
+        """Take a valid telegram from the reader (or the API in push mode)."""
+        self.last_frame = frame
+        # Encrypted frames arrive as hex and carry no identification line.
+        identification = identification_line(frame) if frame.startswith("/") else ""
+        reading = self._throttle.add(to_reading(telegram, identification), monotonic())
+        if reading is None:
+            return
+        add_derived_values(reading, self.specification.tariff_codes_swapped)
+        self._gas.apply(reading)
+        self.async_set_updated_data(reading)
+        if self._issue_open:
+            self._issue_open = False
+            ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
+
+    @callback
+    def handle_disconnect(self, reason: str) -> None:
+        """Mark the entities unavailable; the reader has logged the outage."""
+        if self.last_update_success:
+            self.last_update_success = False
+            self.async_update_listeners()
+
+    @callback
+    def _async_check_silence(self, _now: datetime) -> None:
+        reader = self.reader
+        assert reader is not None
+        if not self._issue_open and reader.silent_while_connected(
+            NO_TELEGRAMS_AFTER.total_seconds()
+        ):
+            self._issue_open = True
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                self._issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_NO_TELEGRAMS,
+                translation_placeholders={
+                    "title": self.config_entry.title,
+                    "port": str(reader.endpoint),
+                    "minutes": str(int(NO_TELEGRAMS_AFTER.total_seconds() // 60)),
+                },
+            )

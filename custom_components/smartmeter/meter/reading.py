@@ -1,0 +1,156 @@
+"""A meter's values as plain numbers in the units Home Assistant users expect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from dsmr_parser.objects import (
+    CosemObject,
+    MBusObject,
+    MBusObjectPeak,
+    MbusDevice,
+    Telegram,
+)
+
+# Meter unit -> (unit we expose, factor). Power in W and energy in kWh whatever
+# the meter sends, so a meter swap never changes a statistic's unit.
+_UNITS: Final[dict[str, tuple[str, Decimal]]] = {
+    "kW": ("W", Decimal(1000)),
+    "W": ("W", Decimal(1)),
+    "kWh": ("kWh", Decimal(1)),
+    "Wh": ("kWh", Decimal("0.001")),
+    "kvar": ("var", Decimal(1000)),
+    "var": ("var", Decimal(1)),
+    "kvarh": ("kvarh", Decimal(1)),
+    "varh": ("kvarh", Decimal("0.001")),
+    "kVA": ("VA", Decimal(1000)),
+    "m3": ("m³", Decimal(1)),
+    "m³": ("m³", Decimal(1)),
+}
+
+# DLMS FLAG ids (first three letters of the identification line) we know.
+MANUFACTURERS: Final = {
+    "AME": "Aidon",
+    "EST": "Sagemcom",
+    "ELL": "Elster",
+    "ESY": "EasyMeter",
+    "FLU": "Fluvius",
+    "ISK": "Iskra",
+    "KAM": "Kamstrup",
+    "KFM": "Kaifa",
+    "LGF": "Landis+Gyr",
+    "NWA": "NWA",
+    "SAG": "Sagemcom",
+    "SMS": "Sagemcom",
+    "XMX": "Landis+Gyr",
+    "ZIV": "ZIV",
+}
+
+# M-Bus device types (EN 13757-3) that carry a meter reading we expose.
+MBUS_GAS: Final = 3
+MBUS_HEAT: Final = 4
+MBUS_WATER: Final = 7
+MBUS_HEAT_COOL: Final = 12
+
+type Value = float | int | str | datetime | list[Peak] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Peak:
+    """One month's peak demand (Belgian capacity tariff)."""
+
+    month: datetime
+    occurred: datetime | None
+    power: float
+
+
+@dataclass(slots=True)
+class MBusReading:
+    """One device on the meter's M-Bus (gas, water, heat, ...)."""
+
+    channel: int
+    device_type: int | None = None
+    equipment_id: str | None = None
+    reading: float | None = None
+    unit: str | None = None
+    measured_at: datetime | None = None
+    valve_position: str | None = None
+    # Consumption in the hour before ``measured_at``, once an hour is known.
+    last_hour: float | None = None
+
+
+@dataclass(slots=True)
+class MeterReading:
+    """Everything one telegram says, keyed by dsmr-parser's value names."""
+
+    identification: str
+    values: dict[str, Value] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    mbus: dict[int, MBusReading] = field(default_factory=dict)
+
+    @property
+    def manufacturer(self) -> str | None:
+        """Return the manufacturer named by the identification line's flag id."""
+        return MANUFACTURERS.get(self.identification[:3].upper())
+
+    @property
+    def model(self) -> str | None:
+        """Return the model part of the identification line (after ``XXX5``)."""
+        model = self.identification[4:].removeprefix("\\2").strip()
+        return model or None
+
+
+def _number(value: Any, unit: str | None) -> tuple[Value, str | None]:
+    if isinstance(value, Decimal):
+        exposed, factor = _UNITS.get(unit or "", (unit, Decimal(1)))
+        return float(value * factor), exposed
+    return value, unit
+
+
+def _mbus(device: MbusDevice) -> MBusReading:
+    mbus = MBusReading(channel=device.channel_id)
+    for name, obj in device:
+        value = obj.value
+        if name in ("MBUS_DEVICE_TYPE", "DEVICE_TYPE"):
+            mbus.device_type = int(value) if value is not None else None
+        elif name in ("MBUS_EQUIPMENT_IDENTIFIER", "EQUIPMENT_IDENTIFIER_GAS"):
+            mbus.equipment_id = value or None
+        elif name in ("MBUS_VALVE_POSITION", "VALVE_POSITION_GAS"):
+            mbus.valve_position = None if value is None else str(value)
+        elif isinstance(obj, MBusObject):
+            mbus.reading, mbus.unit = _number(value, obj.unit)
+            measured_at = obj.datetime
+            mbus.measured_at = measured_at if isinstance(measured_at, datetime) else None
+    return mbus
+
+
+def to_reading(telegram: Telegram, identification: str) -> MeterReading:
+    """Convert a parsed telegram; numbers become floats in the exposed units."""
+    reading = MeterReading(identification)
+    values = reading.values
+    for name, obj in telegram:
+        if name == "MBUS_DEVICES":
+            for device in obj:
+                mbus = _mbus(device)
+                reading.mbus[mbus.channel] = mbus
+        elif name == "BELGIUM_MAXIMUM_DEMAND_13_MONTHS":
+            values[name] = [
+                Peak(peak.datetime, peak.occurred, float(peak.value * 1000))
+                for peak in obj
+                if isinstance(peak, MBusObjectPeak) and peak.value is not None
+            ]
+        elif isinstance(obj, (CosemObject, MBusObject)):
+            value, unit = _number(obj.value, obj.unit)
+            values[name] = value
+            if unit:
+                reading.units[name] = unit
+    return reading
+
+
+def identification_line(telegram: str) -> str:
+    """Return the identification line without its '/', e.g. ``ISK5\\2M550T-1012``."""
+    end = telegram.find("\r")
+    return telegram[1 : end if end > 0 else telegram.find("\n")]

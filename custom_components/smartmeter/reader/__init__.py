@@ -1,0 +1,1 @@
+"""Reading P1 telegrams over serial or TCP; knows nothing of Home Assistant."""

@@ -1,0 +1,58 @@
+"""Helpers to set up a meter entry in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smartmeter.const import DOMAIN
+
+
+def network_entry(port: int, specification: str = "5", **data: Any) -> MockConfigEntry:
+    """Return an entry reading a meter on localhost."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Test meter",
+        unique_id=data.pop("unique_id", "4B384547303034303436333935353037"),
+        data={
+            "connection_type": "network",
+            "host": "127.0.0.1",
+            "port": port,
+            "specification": specification,
+            **data,
+        },
+        options=data.pop("options", {}),
+    )
+
+
+def serial_entry(device: str, specification: str = "5", baudrate: int = 115200) -> MockConfigEntry:
+    """Return an entry reading a meter on a (pseudo-terminal) serial port."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Test meter",
+        unique_id="serial-meter",
+        data={
+            "connection_type": "serial",
+            "device": device,
+            "serial_settings": {"baudrate": baudrate, "bytesize": 8, "parity": "N"},
+            "specification": specification,
+        },
+    )
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add and set up the entry."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def states(hass: HomeAssistant, prefix: str = "sensor.") -> dict[str, str]:
+    """Return entity_id -> state for our entities."""
+    return {
+        state.entity_id: state.state
+        for state in hass.states.async_all("sensor")
+        if state.entity_id.startswith(prefix)
+    }
