@@ -84,15 +84,14 @@ class MeterReader:
         self._in_outage = False
 
     def silent_while_connected(self, window: float) -> bool:
-        """Tell whether connections were made but gave no valid telegram in ``window`` s."""
+        """Tell whether the meter was reachable but gave no valid telegram in ``window`` s."""
         stats = self.stats
         now = monotonic()
         last_valid = stats.last_telegram_at or stats.started_at
-        return (
-            now - last_valid >= window
-            and stats.connected_at is not None
-            and now - stats.connected_at < window
+        reachable = stats.connected or (
+            stats.connected_at is not None and now - stats.connected_at < window
         )
+        return reachable and now - last_valid >= window
 
     async def run(self) -> None:
         """Read until cancelled."""
