@@ -41,6 +41,9 @@ class TcpMeter:
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
         self._writers.append(writer)
         self._connected.set()
         try:
@@ -53,6 +56,7 @@ class TcpMeter:
             pass
         finally:
             self._writers.remove(writer)
+            self._tasks.discard(task)
             writer.close()
 
     async def wait_connected(self, connections: int = 1) -> None:
@@ -78,6 +82,9 @@ class TcpMeter:
         if self._server is not None:
             self._server.close()
             await self.drop_clients()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
             await self._server.wait_closed()
             self._server = None
 

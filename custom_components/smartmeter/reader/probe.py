@@ -70,7 +70,8 @@ class _Listener(asyncio.Protocol):
         self.received = 0
         self.invalid = 0
         self.encrypted_seen = False
-        self.result: asyncio.Future[tuple[Specification, Telegram, str]] = (
+        # None: the line closed before a usable telegram came.
+        self.result: asyncio.Future[tuple[Specification, Telegram, str] | None] = (
             asyncio.get_running_loop().create_future()
         )
 
@@ -86,7 +87,7 @@ class _Listener(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.result.done():
-            self.result.set_exception(ConnectionError(str(exc or "closed")))
+            self.result.set_result(None)
 
     def _try_plain(self, frame: str) -> None:
         specification = detect_specification(frame)
@@ -182,6 +183,4 @@ async def _listen(
         except TimeoutError:
             if listener.received > _NOISE_LIMIT and not listener.encrypted_seen:
                 return None
-        except ConnectionError:
-            return None
     return None

@@ -1,0 +1,281 @@
+"""The config, reconfigure and options flows against real meters on TCP and a pty."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+
+from custom_components.smartmeter.const import DOMAIN
+
+from .common import network_entry, setup_entry
+from .meters import PtyMeter, TcpMeter, repeat_on_pty, telegram
+
+KEY = "0123456789ABCDEF0123456789ABCDEF"
+V5_ID = "4B384547303034303436333935353037"
+
+
+def encrypt(plain: bytes, key: str = KEY) -> bytes:
+    """Wrap a telegram in a DLMS general-global-cipher frame, as Sagemcom meters do."""
+    system_title = b"SAG\x00\x00\x00\x00\x01"
+    counter = (1234).to_bytes(4, "big")
+    sealed = AESGCM(bytes.fromhex(key)).encrypt(system_title + counter, plain, None)
+    body = b"\x30" + counter + sealed[:-16] + sealed[-16:-4]  # DLMS keeps 12 tag bytes
+    return b"\xdb\x08" + system_title + b"\x82" + len(body).to_bytes(2, "big") + body
+
+
+@pytest.fixture
+async def repeating(socket_enabled: None) -> AsyncIterator[TcpMeter]:
+    """A TCP meter sending the v5 telegram every 50 ms to whoever connects."""
+    meter = TcpMeter(repeat=telegram("v5.txt"))
+    await meter.start()
+    yield meter
+    await meter.stop()
+
+
+async def _network_flow(hass: HomeAssistant, port: int) -> dict:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "network"})
+    assert result["step_id"] == "network"
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "127.0.0.1", "port": port}
+    )
+
+
+async def test_network_detects_and_creates(hass: HomeAssistant, repeating: TcpMeter) -> None:
+    """Network: the meter is detected, confirmed and created with its equipment id."""
+    result = await _network_flow(hass, repeating.port)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "confirm"
+    assert result["description_placeholders"] == {
+        "meter": "Iskra MT382-1000",
+        "specification": "DSMR 5",
+        "port": f"127.0.0.1:{repeating.port}",
+        "line": "TCP",
+        "equipment_id": V5_ID,
+    }
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"specification": "5"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Iskra MT382-1000"
+    assert result["result"].unique_id == V5_ID
+    assert result["data"] == {
+        "connection_type": "network",
+        "host": "127.0.0.1",
+        "port": repeating.port,
+        "specification": "5",
+    }
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_duplicate_meter_aborts(hass: HomeAssistant, repeating: TcpMeter) -> None:
+    """The same meter cannot be added twice, whatever port it is reached on."""
+    entry = network_entry(1, unique_id=V5_ID)
+    entry.add_to_hass(hass)
+    result = await _network_flow(hass, repeating.port)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [
+        (None, "cannot_connect"),
+        (b"", "no_telegram"),
+        (telegram("seed_kaifa_v42_masked_badcrc.txt"), "invalid_telegram"),
+    ],
+)
+async def test_network_errors(
+    hass: HomeAssistant, socket_enabled: None, payload: bytes | None, error: str
+) -> None:
+    """Refused, silent and bad-CRC meters each give their own error."""
+    meter = TcpMeter(repeat=payload or None)
+    port = await meter.start()
+    if payload is None:
+        await meter.stop()
+    result = await _network_flow(hass, port)
+    await meter.stop()
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+
+@pytest.mark.parametrize(
+    ("name", "specification"),
+    [
+        ("v2_2.txt", "2.2"),
+        ("v3.txt", "2.2"),
+        ("v4_2.txt", "4"),
+        ("v5.txt", "5"),
+        ("fluvius_v171.txt", "5B"),
+        ("esy5q3da1004_v304.txt", "Q3D"),
+        ("iskra_ie.txt", "ISKRA_IE"),
+        ("v5_eon_hu.txt", "5EONHU"),
+        ("unpadded_crc.txt", "5"),
+    ],
+)
+async def test_detects_each_specification(
+    hass: HomeAssistant, socket_enabled: None, name: str, specification: str
+) -> None:
+    """Each real telegram is recognised as its specification."""
+    meter = TcpMeter(repeat=telegram(name))
+    await meter.start()
+    result = await _network_flow(hass, meter.port)
+    await meter.stop()
+    assert result["step_id"] == "confirm"
+    assert result["data_schema"]({})["specification"] == specification
+
+
+async def test_encrypted_meter_asks_for_key(hass: HomeAssistant, socket_enabled: None) -> None:
+    """An encrypted meter: the key step, a wrong key, then the right one."""
+    meter = TcpMeter(repeat=encrypt(telegram("sagemcom_t210_d_r.txt")))
+    await meter.start()
+    result = await _network_flow(hass, meter.port)
+    assert result["step_id"] == "encryption_key"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"encryption_key": "nope"})
+    assert result["errors"] == {"base": "invalid_key"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"encryption_key": "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"}
+    )
+    assert result["errors"] == {"base": "invalid_key"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"encryption_key": KEY})
+    assert result["step_id"] == "confirm"
+    assert result["description_placeholders"]["specification"] == "Sagemcom T210-D-r, encrypted (Austria)"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"specification": "SAGEMCOM_T210_D_R"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["encryption_key"] == KEY
+    await hass.async_block_till_done()
+    await asyncio.sleep(0.2)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.electricity_meter_energy_consumption").state == "6545.766"
+    assert hass.states.get("sensor.electricity_meter_power_consumption").state == "286.0"
+    await hass.config_entries.async_unload(result["result"].entry_id)
+    await meter.stop()
+
+
+@pytest.mark.parametrize(("baudrate", "line"), [(115200, "115200 8N1"), (9600, "9600 7E1")])
+async def test_serial_detects_line_settings(hass: HomeAssistant, baudrate: int, line: str) -> None:
+    """Serial: the line settings are found by trying them; the right one is stored."""
+    meter = PtyMeter(baudrate)
+    sender = asyncio.create_task(repeat_on_pty(meter, telegram("v2_2.txt")))
+    try:
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "serial"})
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"device": meter.device})
+        assert result["step_id"] == "confirm"
+        assert result["description_placeholders"]["line"] == line
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"specification": "2.2"})
+        assert result["data"]["serial_settings"]["baudrate"] == baudrate
+        await hass.async_block_till_done()
+        await hass.config_entries.async_unload(result["result"].entry_id)
+    finally:
+        sender.cancel()
+        meter.close()
+
+
+async def test_serial_missing_port(hass: HomeAssistant) -> None:
+    """A path that is no serial port cannot be opened."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "serial"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"device": "/dev/nonexistent-p1"})
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_push_only(hass: HomeAssistant) -> None:
+    """Push only: no reader, just a named entry."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "push"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Datalogger", "specification": "5"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {"connection_type": "push", "specification": "5"}
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert entry.runtime_data.reader is None
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert result["reason"] == "push_only"
+
+
+async def test_reconfigure(hass: HomeAssistant, repeating: TcpMeter) -> None:
+    """Reconfigure moves the meter to a new address; another meter is refused."""
+    entry = network_entry(1, unique_id=V5_ID)
+    await setup_entry(hass, entry)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "network_reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "127.0.0.1", "port": repeating.port}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["port"] == repeating.port
+    await hass.async_block_till_done()
+
+    other = TcpMeter(repeat=telegram("v4_2.txt"))
+    await other.start()
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "127.0.0.1", "port": other.port}
+    )
+    assert result["reason"] == "wrong_meter"
+    await other.stop()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_serial(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """Reconfigure a serial meter: the form shows the current port."""
+    from .common import serial_entry
+
+    entry = serial_entry(pty_meter.device)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "serial_reconfigure"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"device": "/dev/nonexistent-p1"})
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_options_average(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+    """With a minimum interval, power is the average over the interval."""
+    entry = network_entry(tcp_meter.port)
+    await setup_entry(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"min_update_interval": 3600}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {"min_update_interval": 3600}
+    await hass.async_block_till_done()
+    await tcp_meter.wait_connected(2)
+    v5 = telegram("v5.txt")
+    await tcp_meter.send(v5)  # the first telegram passes at once
+    await _settle(hass)
+    assert hass.states.get("sensor.electricity_meter_power_consumption").state == "244.0"
+    await tcp_meter.send(telegram("v4_2.txt"))  # held back: within the interval
+    await _settle(hass)
+    assert hass.states.get("sensor.electricity_meter_power_consumption").state == "244.0"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def _settle(hass: HomeAssistant) -> None:
+    await asyncio.sleep(0.1)
+    await hass.async_block_till_done()
+
+
+def test_encrypt_helper_round_trip() -> None:
+    """The test's encryption helper makes frames dsmr-parser decrypts."""
+    from custom_components.smartmeter.meter.decode import TelegramDecoder
+    from custom_components.smartmeter.meter.specifications import SPECIFICATIONS
+
+    frame = encrypt(telegram("sagemcom_t210_d_r.txt")).hex()
+    decoded = TelegramDecoder(SPECIFICATIONS["SAGEMCOM_T210_D_R"], KEY).decode(frame)
+    assert str(decoded.CURRENT_ELECTRICITY_USAGE.value) == "286"
+    assert os.environ is not None
