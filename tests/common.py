@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -56,3 +58,11 @@ def states(hass: HomeAssistant, prefix: str = "sensor.") -> dict[str, str]:
         for state in hass.states.async_all("sensor")
         if state.entity_id.startswith(prefix)
     }
+
+
+async def until(hass: HomeAssistant, condition: Callable[[], bool]) -> None:
+    """Let the loop run until the condition holds; fail after five seconds."""
+    async with asyncio.timeout(5):
+        while not condition():
+            await asyncio.sleep(0.01)
+            await hass.async_block_till_done()

@@ -42,7 +42,9 @@ async def repeating(socket_enabled: None) -> AsyncIterator[TcpMeter]:
 async def _network_flow(hass: HomeAssistant, port: int) -> dict:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "network"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "network"}
+    )
     assert result["step_id"] == "network"
     return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": "127.0.0.1", "port": port}
@@ -61,7 +63,9 @@ async def test_network_detects_and_creates(hass: HomeAssistant, repeating: TcpMe
         "line": "TCP",
         "equipment_id": V5_ID,
     }
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"specification": "5"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"specification": "5"}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Iskra MT382-1000"
     assert result["result"].unique_id == V5_ID
@@ -138,15 +142,22 @@ async def test_encrypted_meter_asks_for_key(hass: HomeAssistant, socket_enabled:
     await meter.start()
     result = await _network_flow(hass, meter.port)
     assert result["step_id"] == "encryption_key"
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"encryption_key": "nope"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"encryption_key": "nope"}
+    )
     assert result["errors"] == {"base": "invalid_key"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"encryption_key": "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"}
     )
     assert result["errors"] == {"base": "invalid_key"}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"encryption_key": KEY})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"encryption_key": KEY}
+    )
     assert result["step_id"] == "confirm"
-    assert result["description_placeholders"]["specification"] == "Sagemcom T210-D-r, encrypted (Austria)"
+    assert (
+        result["description_placeholders"]["specification"]
+        == "Sagemcom T210-D-r, encrypted (Austria)"
+    )
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"specification": "SAGEMCOM_T210_D_R"}
     )
@@ -168,11 +179,17 @@ async def test_serial_detects_line_settings(hass: HomeAssistant, baudrate: int, 
     sender = asyncio.create_task(repeat_on_pty(meter, telegram("v2_2.txt")))
     try:
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "serial"})
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"device": meter.device})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "serial"}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"device": meter.device}
+        )
         assert result["step_id"] == "confirm"
         assert result["description_placeholders"]["line"] == line
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"specification": "2.2"})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"specification": "2.2"}
+        )
         assert result["data"]["serial_settings"]["baudrate"] == baudrate
         await hass.async_block_till_done()
         await hass.config_entries.async_unload(result["result"].entry_id)
@@ -184,15 +201,21 @@ async def test_serial_detects_line_settings(hass: HomeAssistant, baudrate: int, 
 async def test_serial_missing_port(hass: HomeAssistant) -> None:
     """A path that is no serial port cannot be opened."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "serial"})
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"device": "/dev/nonexistent-p1"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "serial"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"device": "/dev/nonexistent-p1"}
+    )
     assert result["errors"] == {"base": "cannot_connect"}
 
 
 async def test_push_only(hass: HomeAssistant) -> None:
     """Push only: no reader, just a named entry."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "push"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "push"}
+    )
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"name": "Datalogger", "specification": "5"}
     )
@@ -239,7 +262,9 @@ async def test_reconfigure_serial(hass: HomeAssistant, pty_meter: PtyMeter) -> N
     entry.add_to_hass(hass)
     result = await entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "serial_reconfigure"
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"device": "/dev/nonexistent-p1"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"device": "/dev/nonexistent-p1"}
+    )
     assert result["errors"] == {"base": "cannot_connect"}
 
 

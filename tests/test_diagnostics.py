@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from homeassistant.core import HomeAssistant
 
 from custom_components.smartmeter.diagnostics import async_get_config_entry_diagnostics
 
-from .common import network_entry, setup_entry
+from .common import network_entry, setup_entry, until
 from .meters import TcpMeter, telegram
 
 
@@ -17,9 +15,9 @@ async def test_diagnostics_redacted(hass: HomeAssistant, tcp_meter: TcpMeter) ->
     entry = network_entry(tcp_meter.port, encryption_key="00112233445566778899AABBCCDDEEFF")
     await setup_entry(hass, entry)
     await tcp_meter.send(telegram("v5.txt"))
-    async with asyncio.timeout(5):
-        while hass.states.get("sensor.electricity_meter_power_consumption") is None:
-            await asyncio.sleep(0.01)
+    await until(
+        hass, lambda: hass.states.get("sensor.electricity_meter_power_consumption") is not None
+    )
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert diagnostics["entry"]["data"]["encryption_key"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["host"] == "**REDACTED**"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -16,7 +15,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.smartmeter.const import DOMAIN
 
-from .common import network_entry, setup_entry
+from .common import network_entry, setup_entry, until
 from .meters import TcpMeter, telegram
 
 POWER = "sensor.electricity_meter_power_consumption"
@@ -24,13 +23,6 @@ REJECTED = "sensor.electricity_meter_rejected_telegrams"
 V5 = telegram("v5.txt")
 V4 = telegram("v4_2.txt")
 BAD_CRC = telegram("seed_kaifa_v42_masked_badcrc.txt")
-
-
-async def _until(hass: HomeAssistant, condition: Callable[[], bool], timeout: float = 5) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
-            await hass.async_block_till_done()
 
 
 def _state(hass: HomeAssistant, entity_id: str) -> str | None:
@@ -43,7 +35,7 @@ async def running(hass: HomeAssistant, tcp_meter: TcpMeter) -> TcpMeter:
     """An entry reading the TCP meter, with one good telegram taken."""
     await setup_entry(hass, network_entry(tcp_meter.port))
     await tcp_meter.send(V5)
-    await _until(hass, lambda: _state(hass, POWER) == "244.0")
+    await until(hass, lambda: _state(hass, POWER) == "244.0")
     return tcp_meter
 
 
@@ -51,27 +43,27 @@ async def test_closed_mid_telegram(hass: HomeAssistant, running: TcpMeter) -> No
     """Half a telegram then a closed socket: unavailable, then back on reconnect."""
     await running.send(V4[:300])
     await running.drop_clients()
-    await _until(hass, lambda: _state(hass, POWER) == STATE_UNAVAILABLE)
+    await until(hass, lambda: _state(hass, POWER) == STATE_UNAVAILABLE)
     await running.wait_connected(2)
     await running.send(V4)
-    await _until(hass, lambda: _state(hass, POWER) == "2027.0")
+    await until(hass, lambda: _state(hass, POWER) == "2027.0")
     assert _state(hass, REJECTED) == "0"
 
 
 async def test_garbage_and_bad_crc(hass: HomeAssistant, running: TcpMeter) -> None:
     """Noise is dropped, bad-CRC telegrams are counted, good ones still count."""
     await running.send(b"\x00\xff garbage !!\r\n" * 20 + BAD_CRC + b"noise/" + BAD_CRC + V4)
-    await _until(hass, lambda: _state(hass, POWER) == "2027.0")
+    await until(hass, lambda: _state(hass, POWER) == "2027.0")
     assert _state(hass, REJECTED) == "2"
     assert hass.states.get("sensor.electricity_meter_energy_consumption").state == "3016.829"
 
 
 async def test_silence_reconnects(hass: HomeAssistant, running: TcpMeter) -> None:
     """No telegram for the silence timeout: the reader reconnects by itself."""
-    await _until(hass, lambda: _state(hass, POWER) == STATE_UNAVAILABLE)
+    await until(hass, lambda: _state(hass, POWER) == STATE_UNAVAILABLE)
     await running.wait_connected(2)
     await running.send(V4)
-    await _until(hass, lambda: _state(hass, POWER) == "2027.0")
+    await until(hass, lambda: _state(hass, POWER) == "2027.0")
 
 
 async def test_refused_then_back(
@@ -79,11 +71,11 @@ async def test_refused_then_back(
 ) -> None:
     """Connections refused for a while: one warning, retries, and recovery."""
     await running.stop()
-    await _until(hass, lambda: _state(hass, POWER) == STATE_UNAVAILABLE)
+    await until(hass, lambda: _state(hass, POWER) == STATE_UNAVAILABLE)
     await asyncio.sleep(0.6)  # several refused attempts
     await running.start()
     await running.send(V4)
-    await _until(hass, lambda: _state(hass, POWER) == "2027.0")
+    await until(hass, lambda: _state(hass, POWER) == "2027.0")
     warnings = [r for r in caplog.records if "is unavailable" in r.getMessage()]
     assert len(warnings) == 1
     assert sum("is available again" in r.getMessage() for r in caplog.records) == 1
@@ -95,7 +87,9 @@ async def test_repair_issue_when_connected_but_mute(
     """Connected but no valid telegram: a repair issue, gone when data returns."""
     entry = hass.config_entries.async_entries(DOMAIN)[0]
     issue_id = f"no_telegrams_{entry.entry_id}"
-    with patch("custom_components.smartmeter.coordinator.NO_TELEGRAMS_AFTER", timedelta(seconds=0.5)):
+    with patch(
+        "custom_components.smartmeter.coordinator.NO_TELEGRAMS_AFTER", timedelta(seconds=0.5)
+    ):
         await running.send(BAD_CRC)
         await asyncio.sleep(0.6)
         async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=1))
@@ -110,7 +104,7 @@ async def test_repair_issue_when_connected_but_mute(
         }
         await running.wait_connected()
         await running.send(V4)
-        await _until(hass, lambda: _state(hass, POWER) == "2027.0")
+        await until(hass, lambda: _state(hass, POWER) == "2027.0")
         assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
@@ -121,8 +115,8 @@ async def test_unload_and_reload_leave_nothing(hass: HomeAssistant, running: Tcp
     await hass.async_block_till_done()
     await running.wait_connected(2)
     await running.send(V4)
-    await _until(hass, lambda: _state(hass, POWER) == "2027.0")
+    await until(hass, lambda: _state(hass, POWER) == "2027.0")
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
-    await _until(hass, lambda: not running._writers)
+    await until(hass, lambda: not running._writers)
     assert not [t for t in asyncio.all_tasks() if "smartmeter" in t.get_name()]

@@ -82,4 +82,3 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
 async def async_unload_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -> bool:
     """Stop the reader (a background task of the entry) and unload the sensors."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-

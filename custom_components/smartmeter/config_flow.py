@@ -6,8 +6,6 @@ from dataclasses import asdict
 import re
 from typing import Any, Final
 
-import voluptuous as vol
-
 from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
@@ -16,6 +14,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.helpers import selector
+import voluptuous as vol
 
 from . import SmartMeterConfigEntry, endpoint_from_data
 from .const import (
@@ -220,7 +219,9 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
             data[CONF_ENCRYPTION_KEY] = self._encryption_key
         return data
 
-    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Show what was detected; the user may correct the specification."""
         result = self._result
         assert result is not None

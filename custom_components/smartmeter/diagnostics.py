@@ -49,7 +49,11 @@ async def async_get_config_entry_diagnostics(
     reader = coordinator.reader
     return {
         "entry": async_redact_data(
-            {"data": dict(entry.data), "options": dict(entry.options), "unique_id": entry.unique_id},
+            {
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+                "unique_id": entry.unique_id,
+            },
             _REDACT,
         ),
         "specification": coordinator.specification.key,

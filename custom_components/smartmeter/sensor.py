@@ -96,24 +96,20 @@ def _peak_list(peaks: list[Peak]) -> Mapping[str, Any]:
     }
 
 
-def _meter(
+def _meter(key: str, translation_key: str | None = None, **kwargs: Any) -> MeterSensorDescription:
+    kwargs.setdefault("state_class", MEASUREMENT)
+    return MeterSensorDescription(key=key, translation_key=translation_key or key.lower(), **kwargs)
+
+
+def _diagnostic(
     key: str, translation_key: str | None = None, **kwargs: Any
 ) -> MeterSensorDescription:
-    kwargs.setdefault("state_class", MEASUREMENT)
-    return MeterSensorDescription(
-        key=key, translation_key=translation_key or key.lower(), **kwargs
-    )
-
-
-def _diagnostic(key: str, translation_key: str | None = None, **kwargs: Any) -> MeterSensorDescription:
     kwargs.setdefault("state_class", None)
     kwargs.setdefault("entity_registry_enabled_default", False)
     return _meter(key, translation_key, entity_category=DIAGNOSTIC, **kwargs)
 
 
-def _per_phase(
-    key: str, translation_key: str, **kwargs: Any
-) -> list[MeterSensorDescription]:
+def _per_phase(key: str, translation_key: str, **kwargs: Any) -> list[MeterSensorDescription]:
     return [
         _meter(
             key.format(phase=phase),
@@ -182,8 +178,16 @@ METER_SENSORS: Final[tuple[MeterSensorDescription, ...]] = (
         entity_registry_enabled_default=False,
     ),
     _meter("FREQUENCY", "frequency", entity_registry_enabled_default=False),
-    _meter("CURRENT_REACTIVE_IMPORTED", "reactive_power_consumption", entity_registry_enabled_default=False),
-    _meter("CURRENT_REACTIVE_EXPORTED", "reactive_power_production", entity_registry_enabled_default=False),
+    _meter(
+        "CURRENT_REACTIVE_IMPORTED",
+        "reactive_power_consumption",
+        entity_registry_enabled_default=False,
+    ),
+    _meter(
+        "CURRENT_REACTIVE_EXPORTED",
+        "reactive_power_production",
+        entity_registry_enabled_default=False,
+    ),
     _meter(
         "ELECTRICITY_REACTIVE_IMPORTED_TOTAL",
         "reactive_energy_consumption_total",
@@ -236,8 +240,16 @@ METER_SENSORS: Final[tuple[MeterSensorDescription, ...]] = (
         "reactive_power_production_phase",
         entity_registry_enabled_default=False,
     ),
-    _meter("MSN_INSTANTANEOUS_APPARENT_POWER_POSITIVE", "apparent_power_consumption", entity_registry_enabled_default=False),
-    _meter("MSN_INSTANTANEOUS_APPARENT_POWER_NEGATIVE", "apparent_power_production", entity_registry_enabled_default=False),
+    _meter(
+        "MSN_INSTANTANEOUS_APPARENT_POWER_POSITIVE",
+        "apparent_power_consumption",
+        entity_registry_enabled_default=False,
+    ),
+    _meter(
+        "MSN_INSTANTANEOUS_APPARENT_POWER_NEGATIVE",
+        "apparent_power_production",
+        entity_registry_enabled_default=False,
+    ),
     # Belgian capacity tariff: what the bill is based on.
     _meter("BELGIUM_CURRENT_AVERAGE_DEMAND", "current_average_demand"),
     _meter("BELGIUM_MAXIMUM_DEMAND_MONTH", "maximum_demand_month"),
@@ -271,7 +283,9 @@ METER_SENSORS: Final[tuple[MeterSensorDescription, ...]] = (
         for kind in ("SAG", "SWELL")
         for phase in (1, 2, 3)
     ),
-    _diagnostic("P1_MESSAGE_TIMESTAMP", "telegram_timestamp", device_class=SensorDeviceClass.TIMESTAMP),
+    _diagnostic(
+        "P1_MESSAGE_TIMESTAMP", "telegram_timestamp", device_class=SensorDeviceClass.TIMESTAMP
+    ),
     _diagnostic("P1_MESSAGE_HEADER", "dsmr_version"),
     _diagnostic("BELGIUM_VERSION_INFORMATION", "dsmr_version"),
     _diagnostic("TEXT_MESSAGE", "text_message"),
@@ -420,11 +434,12 @@ class SmartMeterSensor(SmartMeterEntity, RestoreSensor):
         """Remember the last total across restarts, for the zero guard."""
         await super().async_added_to_hass()
         self._written_available = self.available
-        if self.state_class is TOTAL_INCREASING and (
-            last := await self.async_get_last_sensor_data()
+        if (
+            self.state_class is TOTAL_INCREASING
+            and (last := await self.async_get_last_sensor_data())
+            and isinstance(last.native_value, (int, float))
         ):
-            if isinstance(last.native_value, (int, float)):
-                self._last_total = max(self._last_total, float(last.native_value))
+            self._last_total = max(self._last_total, float(last.native_value))
 
     @callback
     def _handle_coordinator_update(self) -> None:

@@ -15,9 +15,7 @@ _HOUR: Final = timedelta(hours=1)
 
 
 def _sum_of(values: dict[str, object], prefix: str) -> float | None:
-    parts = [
-        part for t in _TARIFFS if isinstance(part := values.get(f"{prefix}{t}"), float)
-    ]
+    parts = [part for t in _TARIFFS if isinstance(part := values.get(f"{prefix}{t}"), float)]
     return sum(parts) if parts else None
 
 
@@ -29,7 +27,9 @@ def add_derived_values(reading: MeterReading, tariff_codes_swapped: bool) -> Non
         values["ELECTRICITY_ACTIVE_TARIFF"] = (
             None
             if code not in ("0001", "0002")
-            else "low" if (code == "0001") != tariff_codes_swapped else "normal"
+            else "low"
+            if (code == "0001") != tariff_codes_swapped
+            else "normal"
         )
     for total, prefix in (
         ("ELECTRICITY_IMPORTED_TOTAL", "ELECTRICITY_USED_TARIFF_"),

@@ -26,9 +26,7 @@ class TelegramDecoder:
 
     __slots__ = ("_encryption_key", "_parser", "specification")
 
-    def __init__(
-        self, specification: Specification, encryption_key: str | None = None
-    ) -> None:
+    def __init__(self, specification: Specification, encryption_key: str | None = None) -> None:
         """Prepare the parser (it compiles its regexes once)."""
         self.specification = specification
         self._encryption_key = encryption_key or ""

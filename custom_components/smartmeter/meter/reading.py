@@ -9,9 +9,9 @@ from typing import Any, Final
 
 from dsmr_parser.objects import (
     CosemObject,
+    MbusDevice,
     MBusObject,
     MBusObjectPeak,
-    MbusDevice,
     Telegram,
 )
 
@@ -151,6 +151,6 @@ def to_reading(telegram: Telegram, identification: str) -> MeterReading:
 
 
 def identification_line(telegram: str) -> str:
-    """Return the identification line without its '/', e.g. ``ISK5\\2M550T-1012``."""
+    r"""Return the identification line without its '/', e.g. ``ISK5\2M550T-1012``."""
     end = telegram.find("\r")
     return telegram[1 : end if end > 0 else telegram.find("\n")]

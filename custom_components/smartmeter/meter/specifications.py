@@ -85,9 +85,7 @@ SPECIFICATIONS: Final = MappingProxyType(
                 "COSEM_LOGICAL_DEVICE_NAME",
                 tariff_codes_swapped=True,
             ),
-            Specification(
-                "ISKRA_IE", "Iskra (Ireland)", specs.ISKRA_IE, SERIAL_115200_8N1, None
-            ),
+            Specification("ISKRA_IE", "Iskra (Ireland)", specs.ISKRA_IE, SERIAL_115200_8N1, None),
             Specification(
                 "MSn",
                 "Luxembourg Smarty, encrypted (Creos)",

@@ -127,7 +127,7 @@ async def probe(
     endpoint: Endpoint,
     *,
     encryption_key: str | None = None,
-    timeout: float = PROBE_TIMEOUT,
+    timeout: float = PROBE_TIMEOUT,  # noqa: ASYNC109 - one deadline across line settings
     per_setting: float = PER_SETTING_TIMEOUT,
 ) -> ProbeResult:
     """Listen to the meter until a valid telegram tells what it is.
@@ -151,7 +151,7 @@ async def probe(
             break
         listener = _Listener(encryption_key)
         try:
-            transport = await connect(candidate, lambda: listener)
+            transport = await connect(candidate, lambda listener=listener: listener)
         except CONNECT_ERRORS as err:
             _LOGGER.debug("Probe: cannot open %s: %s", candidate, err)
             continue
@@ -171,9 +171,7 @@ async def probe(
     raise ProbeError("invalid_telegram" if invalid else "no_telegram")
 
 
-async def _listen(
-    listener: _Listener, budget: float
-) -> tuple[Specification, Telegram, str] | None:
+async def _listen(listener: _Listener, budget: float) -> tuple[Specification, Telegram, str] | None:
     """Wait for a usable telegram; give up early on noise or a closed line."""
     end = monotonic() + budget
     while (remaining := end - monotonic()) > 0:

@@ -100,9 +100,7 @@ class MeterReader:
             reason = await self._read_once()
             self._failures += 1
             self._outage(reason)
-            delay = min(
-                self.backoff_start * 2 ** (self._failures - 1), self.backoff_max
-            )
+            delay = min(self.backoff_start * 2 ** (self._failures - 1), self.backoff_max)
             await asyncio.sleep(delay)
 
     async def _read_once(self) -> str:
