@@ -66,3 +66,10 @@ async def until(hass: HomeAssistant, condition: Callable[[], bool]) -> None:
         while not condition():
             await asyncio.sleep(0.01)
             await hass.async_block_till_done()
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """Return an entity's state; fail if it does not exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state

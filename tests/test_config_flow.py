@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
 from custom_components.smartmeter.const import DOMAIN
 
-from .common import network_entry, setup_entry
+from .common import network_entry, setup_entry, state_of
 from .meters import PtyMeter, TcpMeter, repeat_on_pty, telegram
 
 KEY = "0123456789ABCDEF0123456789ABCDEF"
@@ -39,7 +39,7 @@ async def repeating(socket_enabled: None) -> AsyncIterator[TcpMeter]:
     await meter.stop()
 
 
-async def _network_flow(hass: HomeAssistant, port: int) -> dict:
+async def _network_flow(hass: HomeAssistant, port: int) -> ConfigFlowResult:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
     result = await hass.config_entries.flow.async_configure(
@@ -133,7 +133,9 @@ async def test_detects_each_specification(
     result = await _network_flow(hass, meter.port)
     await meter.stop()
     assert result["step_id"] == "confirm"
-    assert result["data_schema"]({})["specification"] == specification
+    schema = result["data_schema"]
+    assert schema is not None
+    assert schema({})["specification"] == specification
 
 
 async def test_encrypted_meter_asks_for_key(hass: HomeAssistant, socket_enabled: None) -> None:
@@ -154,10 +156,9 @@ async def test_encrypted_meter_asks_for_key(hass: HomeAssistant, socket_enabled:
         result["flow_id"], {"encryption_key": KEY}
     )
     assert result["step_id"] == "confirm"
-    assert (
-        result["description_placeholders"]["specification"]
-        == "Sagemcom T210-D-r, encrypted (Austria)"
-    )
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert placeholders["specification"] == "Sagemcom T210-D-r, encrypted (Austria)"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"specification": "SAGEMCOM_T210_D_R"}
     )
@@ -166,8 +167,8 @@ async def test_encrypted_meter_asks_for_key(hass: HomeAssistant, socket_enabled:
     await hass.async_block_till_done()
     await asyncio.sleep(0.2)
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.electricity_meter_energy_consumption").state == "6545.766"
-    assert hass.states.get("sensor.electricity_meter_power_consumption").state == "286.0"
+    assert state_of(hass, "sensor.electricity_meter_energy_consumption") == "6545.766"
+    assert state_of(hass, "sensor.electricity_meter_power_consumption") == "286.0"
     await hass.config_entries.async_unload(result["result"].entry_id)
     await meter.stop()
 
@@ -186,7 +187,7 @@ async def test_serial_detects_line_settings(hass: HomeAssistant, baudrate: int, 
             result["flow_id"], {"device": meter.device}
         )
         assert result["step_id"] == "confirm"
-        assert result["description_placeholders"]["line"] == line
+        assert (result["description_placeholders"] or {})["line"] == line
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {"specification": "2.2"}
         )
@@ -283,10 +284,10 @@ async def test_options_average(hass: HomeAssistant, tcp_meter: TcpMeter) -> None
     v5 = telegram("v5.txt")
     await tcp_meter.send(v5)  # the first telegram passes at once
     await _settle(hass)
-    assert hass.states.get("sensor.electricity_meter_power_consumption").state == "244.0"
+    assert state_of(hass, "sensor.electricity_meter_power_consumption") == "244.0"
     await tcp_meter.send(telegram("v4_2.txt"))  # held back: within the interval
     await _settle(hass)
-    assert hass.states.get("sensor.electricity_meter_power_consumption").state == "244.0"
+    assert state_of(hass, "sensor.electricity_meter_power_consumption") == "244.0"
     await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.smartmeter.const import DOMAIN
 
-from .common import network_entry, setup_entry, until
+from .common import network_entry, setup_entry, state_of, until
 from .meters import TcpMeter, telegram
 
 POWER = "sensor.electricity_meter_power_consumption"
@@ -55,7 +55,7 @@ async def test_garbage_and_bad_crc(hass: HomeAssistant, running: TcpMeter) -> No
     await running.send(b"\x00\xff garbage !!\r\n" * 20 + BAD_CRC + b"noise/" + BAD_CRC + V4)
     await until(hass, lambda: _state(hass, POWER) == "2027.0")
     assert _state(hass, REJECTED) == "2"
-    assert hass.states.get("sensor.electricity_meter_energy_consumption").state == "3016.829"
+    assert state_of(hass, "sensor.electricity_meter_energy_consumption") == "3016.829"
 
 
 async def test_silence_reconnects(hass: HomeAssistant, running: TcpMeter) -> None:

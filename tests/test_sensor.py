@@ -6,7 +6,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .common import network_entry, serial_entry, setup_entry, states, until
+from .common import network_entry, serial_entry, setup_entry, state_of, states, until
 from .meters import PtyMeter, TcpMeter, telegram
 
 E = "sensor.electricity_meter_"
@@ -161,7 +161,7 @@ async def _assert_telegram(hass: HomeAssistant, entry: MockConfigEntry, name: st
     _, count, expected = EXPECTED[name]
     await until(hass, lambda: len(states(hass)) == count)
     assert {entity_id: _shown(hass, entity_id) for entity_id in expected} == expected
-    assert hass.states.get(E + "rejected_telegrams").state == "0"
+    assert state_of(hass, E + "rejected_telegrams") == "0"
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 

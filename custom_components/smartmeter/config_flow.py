@@ -14,7 +14,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.helpers import selector
-import voluptuous as vol
+import probatio as vol
 
 from . import SmartMeterConfigEntry, endpoint_from_data
 from .const import (

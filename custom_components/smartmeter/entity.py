@@ -43,6 +43,7 @@ def meter_device_info(coordinator: SmartMeterCoordinator) -> DeviceInfo:
 
 def mbus_device_info(coordinator: SmartMeterCoordinator, mbus: MBusReading) -> DeviceInfo:
     """Describe an M-Bus meter, linked to the electricity meter it talks through."""
+    assert coordinator.meter_device_entry_id is not None
     return DeviceInfo(
         identifiers={(DOMAIN, mbus_device_id(coordinator, mbus))},
         translation_key=_MBUS_DEVICE_KEYS.get(mbus.device_type or 0, "mbus_device"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -14,7 +15,7 @@ _TARIFFS: Final = range(1, 5)
 _HOUR: Final = timedelta(hours=1)
 
 
-def _sum_of(values: dict[str, object], prefix: str) -> float | None:
+def _sum_of(values: Mapping[str, object], prefix: str) -> float | None:
     parts = [part for t in _TARIFFS if isinstance(part := values.get(f"{prefix}{t}"), float)]
     return sum(parts) if parts else None
 

@@ -121,7 +121,8 @@ def _mbus(device: MbusDevice) -> MBusReading:
         elif name in ("MBUS_VALVE_POSITION", "VALVE_POSITION_GAS"):
             mbus.valve_position = None if value is None else str(value)
         elif isinstance(obj, MBusObject):
-            mbus.reading, mbus.unit = _number(value, obj.unit)
+            reading, mbus.unit = _number(value, obj.unit)
+            mbus.reading = reading if isinstance(reading, float) else None
             measured_at = obj.datetime
             mbus.measured_at = measured_at if isinstance(measured_at, datetime) else None
     return mbus

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
+from functools import partial
 import logging
 from time import monotonic
 from typing import Final, Literal
@@ -151,7 +152,7 @@ async def probe(
             break
         listener = _Listener(encryption_key)
         try:
-            transport = await connect(candidate, lambda listener=listener: listener)
+            transport = await connect(candidate, partial(_same, listener))
         except CONNECT_ERRORS as err:
             _LOGGER.debug("Probe: cannot open %s: %s", candidate, err)
             continue
@@ -169,6 +170,10 @@ async def probe(
     if not connected:
         raise ProbeError("cannot_connect")
     raise ProbeError("invalid_telegram" if invalid else "no_telegram")
+
+
+def _same(listener: _Listener) -> _Listener:
+    return listener
 
 
 async def _listen(listener: _Listener, budget: float) -> tuple[Specification, Telegram, str] | None:
