@@ -1,0 +1,72 @@
+"""Event-loop time per telegram (CRC + parse + state updates) next to the bare parse.
+
+Uses Home Assistant's test harness for a real core, with all entities enabled.
+Run: .venv/bin/python -m pytest bench/bench_telegram_cost.py -s -q --no-cov -p no:cacheprovider
+It prints figures; it asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+import statistics
+from time import perf_counter
+
+from dsmr_parser.parsers import TelegramParser
+from homeassistant.core import HomeAssistant
+
+from custom_components.smartmeter.meter.decode import TelegramDecoder
+from custom_components.smartmeter.meter.specifications import SPECIFICATIONS
+from tests.common import setup_entry
+
+TELEGRAMS = Path(__file__).resolve().parents[2] / "shared" / "telegrams"
+ROUNDS = 3000
+
+
+def _varied(raw: str, i: int) -> str:
+    """The v5 telegram with changing power values and a valid CRC, as a live meter sends it."""
+    text = raw.replace("1-0:1.7.0(00.244*kW)", f"1-0:1.7.0(00.{i % 900 + 100:03d}*kW)").replace(
+        "1-0:21.7.0(00.070*kW)", f"1-0:21.7.0(00.{i % 800 + 100:03d}*kW)"
+    )
+    body = text[: text.index("!") + 1]
+    return f"{body}{TelegramParser.crc16(body):04X}\r\n"
+
+
+async def test_telegram_cost(hass: HomeAssistant, all_entities_enabled: None) -> None:
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    spec = SPECIFICATIONS["5"]
+    raw = (TELEGRAMS / "v5.txt").read_bytes().decode()
+    frames = [_varied(raw, i) for i in range(ROUNDS)]
+    bare = TelegramParser(spec.objects)
+    start = perf_counter()
+    for frame in frames:
+        bare.parse(frame)
+    bare_each = (perf_counter() - start) / ROUNDS
+
+    entry = MockConfigEntry(
+        domain="smartmeter", unique_id="bench", data={"connection_type": "push", "specification": "5"}
+    )
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data
+    decoder = TelegramDecoder(spec)
+    timings = []
+    for frame in frames:
+        t0 = perf_counter()
+        coordinator.handle_telegram(decoder.decode(frame), frame)
+        timings.append(perf_counter() - t0)
+        await hass.async_block_till_done()
+    parse_only = []
+    for frame in frames[:500]:
+        t0 = perf_counter()
+        decoder.decode(frame)
+        parse_only.append(perf_counter() - t0)
+    entities = len(hass.states.async_all("sensor"))
+    ours = statistics.median(timings)
+    print()
+    print(f"v5.txt, {entities} sensor entities, {ROUNDS} telegrams with changing power")
+    print(f"dsmr-parser bare parse (with CRC):   {bare_each * 1e6:8.1f} us/telegram")
+    print(f"our decode alone (median):           {statistics.median(parse_only) * 1e6:8.1f} us")
+    print(f"event loop per telegram (median):    {ours * 1e6:8.1f} us  (decode + states)")
+    print(f"event loop per telegram (p95):       {sorted(timings)[int(ROUNDS * 0.95)] * 1e6:8.1f} us")
+    print(f"ratio: {ours / bare_each:.2f} x bare parse (target <= 1.5)")
+    await hass.config_entries.async_unload(entry.entry_id)

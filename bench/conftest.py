@@ -1,0 +1,58 @@
+"""Fixtures shared by the tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from unittest.mock import PropertyMock, patch
+
+import pytest
+
+from custom_components.smartmeter.reader.reader import MeterReader
+
+from tests.meters import PtyMeter, TcpMeter
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load our integration from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+def fast_reader() -> Iterator[None]:
+    """Shorten the reader's watchdog and backoff so fault tests take seconds."""
+    with (
+        patch.object(MeterReader, "silence_timeout", 1.0),
+        patch.object(MeterReader, "backoff_start", 0.05),
+        patch.object(MeterReader, "backoff_max", 0.2),
+        patch("custom_components.smartmeter.config_flow.PROBE_TIMEOUT", 3.0),
+        patch("custom_components.smartmeter.config_flow.PER_SETTING_TIMEOUT", 1.0),
+    ):
+        yield
+
+
+@pytest.fixture
+async def tcp_meter(socket_enabled: None) -> AsyncIterator[TcpMeter]:
+    """A meter on a localhost TCP port, driven by the test."""
+    meter = TcpMeter()
+    await meter.start()
+    yield meter
+    await meter.stop()
+
+
+@pytest.fixture
+def pty_meter() -> Iterator[PtyMeter]:
+    """A meter on a pseudo-terminal at 115200 baud."""
+    meter = PtyMeter()
+    yield meter
+    meter.close()
+
+
+@pytest.fixture
+def all_entities_enabled() -> Iterator[None]:
+    """Create the entities that are disabled by default as enabled."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
