@@ -73,3 +73,9 @@ def state_of(hass: HomeAssistant, entity_id: str) -> str:
     state = hass.states.get(entity_id)
     assert state is not None, entity_id
     return state.state
+
+
+def has_state(hass: HomeAssistant, entity_id: str, value: str) -> bool:
+    """Tell whether the entity exists and has this state."""
+    state = hass.states.get(entity_id)
+    return state is not None and state.state == value

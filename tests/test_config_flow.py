@@ -14,8 +14,9 @@ import pytest
 
 from custom_components.smartmeter.const import DOMAIN
 
-from .common import network_entry, setup_entry, state_of
+from .common import has_state, network_entry, setup_entry, state_of, until
 from .meters import PtyMeter, TcpMeter, repeat_on_pty, telegram
+from .test_meter import LUXEMBOURG
 
 KEY = "0123456789ABCDEF0123456789ABCDEF"
 V5_ID = "4B384547303034303436333935353037"
@@ -138,9 +139,28 @@ async def test_detects_each_specification(
     assert schema({})["specification"] == specification
 
 
-async def test_encrypted_meter_asks_for_key(hass: HomeAssistant, socket_enabled: None) -> None:
+@pytest.mark.parametrize(
+    ("plain", "specification", "label", "energy"),
+    [
+        (
+            telegram("sagemcom_t210_d_r.txt"),
+            "SAGEMCOM_T210_D_R",
+            "Sagemcom T210-D-r, encrypted (Austria)",
+            "6545.766",
+        ),
+        (LUXEMBOURG.encode(), "MSn", "Luxembourg Smarty, encrypted (Creos)", "0.21"),
+    ],
+)
+@pytest.mark.usefixtures("socket_enabled")
+async def test_encrypted_meter_asks_for_key(
+    hass: HomeAssistant,
+    plain: bytes,
+    specification: str,
+    label: str,
+    energy: str,
+) -> None:
     """An encrypted meter: the key step, a wrong key, then the right one."""
-    meter = TcpMeter(repeat=encrypt(telegram("sagemcom_t210_d_r.txt")))
+    meter = TcpMeter(repeat=encrypt(plain))
     await meter.start()
     result = await _network_flow(hass, meter.port)
     assert result["step_id"] == "encryption_key"
@@ -158,17 +178,16 @@ async def test_encrypted_meter_asks_for_key(hass: HomeAssistant, socket_enabled:
     assert result["step_id"] == "confirm"
     placeholders = result["description_placeholders"]
     assert placeholders is not None
-    assert placeholders["specification"] == "Sagemcom T210-D-r, encrypted (Austria)"
+    assert placeholders["specification"] == label
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"specification": "SAGEMCOM_T210_D_R"}
+        result["flow_id"], {"specification": specification}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["encryption_key"] == KEY
-    await hass.async_block_till_done()
-    await asyncio.sleep(0.2)
-    await hass.async_block_till_done()
-    assert state_of(hass, "sensor.electricity_meter_energy_consumption") == "6545.766"
-    assert state_of(hass, "sensor.electricity_meter_power_consumption") == "286.0"
+    assert result["data"]["specification"] == specification
+    await until(
+        hass, lambda: has_state(hass, "sensor.electricity_meter_energy_consumption", energy)
+    )
     await hass.config_entries.async_unload(result["result"].entry_id)
     await meter.stop()
 

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.smartmeter.const import DOMAIN
 
-from .common import network_entry, setup_entry, state_of, until
+from .common import has_state, network_entry, setup_entry, state_of, until
 from .meters import TcpMeter, telegram
 
 POWER = "sensor.electricity_meter_power_consumption"
@@ -35,7 +35,7 @@ async def running(hass: HomeAssistant, tcp_meter: TcpMeter) -> TcpMeter:
     """An entry reading the TCP meter, with one good telegram taken."""
     await setup_entry(hass, network_entry(tcp_meter.port))
     await tcp_meter.send(V5)
-    await until(hass, lambda: _state(hass, POWER) == "244.0")
+    await until(hass, lambda: has_state(hass, POWER, "244.0"))
     return tcp_meter
 
 
@@ -43,27 +43,27 @@ async def test_closed_mid_telegram(hass: HomeAssistant, running: TcpMeter) -> No
     """Half a telegram then a closed socket: unavailable, then back on reconnect."""
     await running.send(V4[:300])
     await running.drop_clients()
-    await until(hass, lambda: _state(hass, POWER) == STATE_UNAVAILABLE)
+    await until(hass, lambda: has_state(hass, POWER, STATE_UNAVAILABLE))
     await running.wait_connected(2)
     await running.send(V4)
-    await until(hass, lambda: _state(hass, POWER) == "2027.0")
+    await until(hass, lambda: has_state(hass, POWER, "2027.0"))
     assert _state(hass, REJECTED) == "0"
 
 
 async def test_garbage_and_bad_crc(hass: HomeAssistant, running: TcpMeter) -> None:
     """Noise is dropped, bad-CRC telegrams are counted, good ones still count."""
     await running.send(b"\x00\xff garbage !!\r\n" * 20 + BAD_CRC + b"noise/" + BAD_CRC + V4)
-    await until(hass, lambda: _state(hass, POWER) == "2027.0")
+    await until(hass, lambda: has_state(hass, POWER, "2027.0"))
     assert _state(hass, REJECTED) == "2"
     assert state_of(hass, "sensor.electricity_meter_energy_consumption") == "3016.829"
 
 
 async def test_silence_reconnects(hass: HomeAssistant, running: TcpMeter) -> None:
     """No telegram for the silence timeout: the reader reconnects by itself."""
-    await until(hass, lambda: _state(hass, POWER) == STATE_UNAVAILABLE)
+    await until(hass, lambda: has_state(hass, POWER, STATE_UNAVAILABLE))
     await running.wait_connected(2)
     await running.send(V4)
-    await until(hass, lambda: _state(hass, POWER) == "2027.0")
+    await until(hass, lambda: has_state(hass, POWER, "2027.0"))
 
 
 async def test_refused_then_back(
@@ -71,11 +71,11 @@ async def test_refused_then_back(
 ) -> None:
     """Connections refused for a while: one warning, retries, and recovery."""
     await running.stop()
-    await until(hass, lambda: _state(hass, POWER) == STATE_UNAVAILABLE)
+    await until(hass, lambda: has_state(hass, POWER, STATE_UNAVAILABLE))
     await asyncio.sleep(0.6)  # several refused attempts
     await running.start()
     await running.send(V4)
-    await until(hass, lambda: _state(hass, POWER) == "2027.0")
+    await until(hass, lambda: has_state(hass, POWER, "2027.0"))
     warnings = [r for r in caplog.records if "is unavailable" in r.getMessage()]
     assert len(warnings) == 1
     assert sum("is available again" in r.getMessage() for r in caplog.records) == 1
@@ -104,7 +104,7 @@ async def test_repair_issue_when_connected_but_mute(
         }
         await running.wait_connected()
         await running.send(V4)
-        await until(hass, lambda: _state(hass, POWER) == "2027.0")
+        await until(hass, lambda: has_state(hass, POWER, "2027.0"))
         assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
@@ -115,7 +115,7 @@ async def test_unload_and_reload_leave_nothing(hass: HomeAssistant, running: Tcp
     await hass.async_block_till_done()
     await running.wait_connected(2)
     await running.send(V4)
-    await until(hass, lambda: _state(hass, POWER) == "2027.0")
+    await until(hass, lambda: has_state(hass, POWER, "2027.0"))
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     await until(hass, lambda: not running._writers)

@@ -439,7 +439,11 @@ class SmartMeterSensor(SmartMeterEntity, RestoreSensor):
             and (last := await self.async_get_last_sensor_data())
             and isinstance(last.native_value, (int, float))
         ):
-            self._last_total = max(self._last_total, float(last.native_value))
+            restored = float(last.native_value)
+            if self._attr_native_value == 0.0 and restored > 0.0:
+                # the first telegram after a restart was a zero glitch
+                self._attr_native_value = restored
+            self._last_total = max(self._last_total, restored)
 
     @callback
     def _handle_coordinator_update(self) -> None:

@@ -8,8 +8,7 @@ from unittest.mock import PropertyMock, patch
 import pytest
 
 from custom_components.smartmeter.reader.reader import MeterReader
-
-from .meters import PtyMeter, TcpMeter
+from tests.meters import PtyMeter, TcpMeter
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +20,7 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 def fast_reader() -> Iterator[None]:
     """Shorten the reader's watchdog and backoff so fault tests take seconds."""
     with (
-        patch.object(MeterReader, "silence_timeout", 1.0),
+        patch.object(MeterReader, "silence_timeout", 1.5),
         patch.object(MeterReader, "backoff_start", 0.05),
         patch.object(MeterReader, "backoff_max", 0.2),
         patch("custom_components.smartmeter.config_flow.PROBE_TIMEOUT", 3.0),

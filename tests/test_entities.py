@@ -1,0 +1,107 @@
+"""Entity behaviour across telegrams: zero totals, new M-Bus meters, averages, gas per hour."""
+
+from __future__ import annotations
+
+import asyncio
+
+from dsmr_parser.parsers import TelegramParser
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr
+from pytest_homeassistant_custom_component.common import mock_restore_cache_with_extra_data
+
+from custom_components.smartmeter.const import DOMAIN
+
+from .common import has_state, network_entry, setup_entry, state_of, until
+from .meters import TcpMeter, telegram
+
+TOTAL = "sensor.electricity_meter_energy_consumption_tariff_1"
+POWER = "sensor.electricity_meter_power_consumption"
+GAS_HOUR = "sensor.gas_meter_gas_consumption_last_hour"
+V5 = telegram("v5.txt").decode()
+
+
+def line(old: str, new: str) -> bytes:
+    """The v5 telegram with one line's text changed, CRC recomputed."""
+    text = V5.replace(old, new)
+    assert text != V5
+    body = text[: text.index("!") + 1]
+    return f"{body}{TelegramParser.crc16(body):04X}\r\n".encode()
+
+
+async def test_zero_total_is_ignored(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+    """A meter glitching a total to 0 never reaches the state machine."""
+    await setup_entry(hass, network_entry(tcp_meter.port))
+    await tcp_meter.send(telegram("v5.txt"))
+    await until(hass, lambda: hass.states.get(TOTAL) is not None)
+    await tcp_meter.send(line("1-0:1.8.1(000004.426*kWh)", "1-0:1.8.1(000000.000*kWh)"))
+    await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.999*kW)"))
+    await until(hass, lambda: has_state(hass, POWER, "999.0"))
+    assert state_of(hass, TOTAL) == "4.426"
+
+
+async def test_zero_total_ignored_after_restart(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+    """The last total survives a restart, so a zero right after it is still a glitch."""
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(TOTAL, "4.5"),
+                {"native_value": 4.5, "native_unit_of_measurement": "kWh"},
+            )
+        ],
+    )
+    await setup_entry(hass, network_entry(tcp_meter.port))
+    await tcp_meter.send(line("1-0:1.8.1(000004.426*kWh)", "1-0:1.8.1(000000.000*kWh)"))
+    await until(hass, lambda: hass.states.get(POWER) is not None)
+    assert state_of(hass, TOTAL) == "4.5"
+
+
+async def test_new_mbus_meter_appears(
+    hass: HomeAssistant, tcp_meter: TcpMeter, device_registry: dr.DeviceRegistry
+) -> None:
+    """A water meter connected later gets its device and entities without a reload."""
+    entry = network_entry(tcp_meter.port)
+    await setup_entry(hass, entry)
+    await tcp_meter.send(telegram("v5.txt"))
+    await until(hass, lambda: hass.states.get("sensor.gas_meter_gas_consumption") is not None)
+    await tcp_meter.send(
+        line(
+            "0-2:24.1.0(003)\r\n0-2:96.1.0()\r\n",
+            "0-2:24.1.0(007)\r\n0-2:96.1.0(3853414731323334353637383930)\r\n"
+            "0-2:24.2.1(170102161005W)(00012.345*m3)\r\n",
+        )
+    )
+    await until(hass, lambda: hass.states.get("sensor.water_meter_water_consumption") is not None)
+    assert state_of(hass, "sensor.water_meter_water_consumption") == "12.345"
+    water = device_registry.async_get_device_by_identifier(
+        (DOMAIN, "3853414731323334353637383930"), entry.entry_id
+    )
+    meter = device_registry.async_get_device_by_identifier(
+        (DOMAIN, "4B384547303034303436333935353037"), entry.entry_id
+    )
+    assert water is not None
+    assert meter is not None
+    assert water.via_device_id == meter.id
+    assert (meter.manufacturer, meter.model) == ("Iskra", "MT382-1000")
+
+
+async def test_gas_last_hour(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+    """Gas in the last hour, from the gas meter's own timestamps."""
+    await setup_entry(hass, network_entry(tcp_meter.port))
+    gas = "0-1:24.2.1(170102161005W)(00000.107*m3)"
+    await tcp_meter.send(telegram("v5.txt"))
+    await tcp_meter.send(line(gas, "0-1:24.2.1(170102163005W)(00000.307*m3)"))
+    await tcp_meter.send(line(gas, "0-1:24.2.1(170102171005W)(00000.857*m3)"))
+    await until(hass, lambda: has_state(hass, GAS_HOUR, "0.75"))
+
+
+async def test_average_over_interval(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+    """With a 1 s interval, the power shown is the mean of the telegrams in it."""
+    await setup_entry(hass, network_entry(tcp_meter.port, options={"min_update_interval": 1}))
+    await tcp_meter.send(telegram("v5.txt"))  # passes at once: 244 W
+    await until(hass, lambda: has_state(hass, POWER, "244.0"))
+    await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.100*kW)"))
+    await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.200*kW)"))
+    await asyncio.sleep(1.0)
+    await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.600*kW)"))
+    await until(hass, lambda: has_state(hass, POWER, "300.0"))

@@ -1,0 +1,363 @@
+"""The meter simulator: live values derived from a real telegram, served over TCP."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+import itertools
+import os
+from pathlib import Path
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+from typing import Any
+
+from dsmr_parser import telegram_specifications
+from dsmr_parser.parsers import TelegramParser
+import pytest
+
+from meter_simulator import MeterSimulator
+from meter_simulator.__main__ import main, serve
+
+REPO = Path(__file__).resolve().parents[1]
+TELEGRAMS = REPO.parent / "shared" / "telegrams"
+START = datetime(2024, 7, 10, 8, 0, tzinfo=UTC)  # a Wednesday, 10:00 in Amsterdam
+REGISTERS = ("1-0:1.8.1", "1-0:1.8.2", "1-0:2.8.1", "1-0:2.8.2")
+# The lines of v5.txt the simulator brings to life; all others stay as they are.
+LIVE_V5 = {
+    "0-0:1.0.0",
+    "0-0:96.14.0",
+    *REGISTERS,
+    "1-0:1.7.0",
+    "1-0:2.7.0",
+    "1-0:21.7.0",
+    "1-0:41.7.0",
+    "1-0:61.7.0",
+    "1-0:22.7.0",
+    "1-0:42.7.0",
+    "1-0:62.7.0",
+    "0-1:24.2.1",
+}
+
+
+def template(name: str) -> bytes:
+    return (TELEGRAMS / name).read_bytes()
+
+
+def parse(telegram: bytes, specification: Any = telegram_specifications.V5) -> Any:
+    """Parse as a client would, checking the CRC."""
+    return TelegramParser(specification).parse(telegram.decode("latin-1"))
+
+
+def values(telegram: bytes) -> dict[str, Decimal]:
+    """Read the one-number lines quickly, without the unit."""
+    found = re.findall(r"^([\d:.-]+)\(([\d.]+)(?:\*\w+)?\)\r$", telegram.decode(), re.MULTILINE)
+    return {code: Decimal(number) for code, number in found}
+
+
+async def read_telegram(reader: asyncio.StreamReader) -> bytes:
+    return await reader.readuntil(b"!") + await reader.readline()
+
+
+def test_exact_values() -> None:
+    simulator = MeterSimulator(template("v5.txt"), start=START)
+    telegram = simulator.telegram_at(START + timedelta(hours=1, minutes=30, seconds=7))
+    parsed = parse(telegram)
+
+    assert telegram.endswith(b"\r\n!5D32\r\n")
+    assert b"\r\n0-0:1.0.0(240710113007S)\r\n" in telegram
+    assert parsed.P1_MESSAGE_TIMESTAMP.value == datetime(2024, 7, 10, 9, 30, 7, tzinfo=UTC)
+    assert parsed.ELECTRICITY_USED_TARIFF_1.value == Decimal("4.426")  # as in the template
+    assert parsed.ELECTRICITY_USED_TARIFF_2.value == Decimal("2.399")
+    assert parsed.ELECTRICITY_DELIVERED_TARIFF_1.value == Decimal("2.444")
+    assert parsed.ELECTRICITY_DELIVERED_TARIFF_2.value == Decimal("2.146")  # solar since 10:00
+    assert parsed.ELECTRICITY_ACTIVE_TARIFF.value == "0002"
+    assert parsed.CURRENT_ELECTRICITY_USAGE.value == Decimal("0.000")
+    assert parsed.CURRENT_ELECTRICITY_DELIVERY.value == Decimal("1.509")
+    assert parsed.INSTANTANEOUS_ACTIVE_POWER_L1_NEGATIVE.value == Decimal("0.411")
+    assert parsed.INSTANTANEOUS_ACTIVE_POWER_L2_NEGATIVE.value == Decimal("0.624")
+    assert parsed.INSTANTANEOUS_ACTIVE_POWER_L3_NEGATIVE.value == Decimal("0.474")
+    assert parsed.INSTANTANEOUS_ACTIVE_POWER_L1_POSITIVE.value == Decimal("0.000")
+    gas = parsed.get_mbus_device_by_channel(1).MBUS_METER_READING
+    assert gas.value == Decimal("0.430")
+    assert gas.datetime == datetime(2024, 7, 10, 9, 30, tzinfo=UTC)
+
+
+def test_winter_evening_values() -> None:
+    moment = datetime(2024, 1, 10, 18, 0, 7, tzinfo=UTC)
+    telegram = MeterSimulator(template("v5.txt"), start=moment - timedelta(hours=2)).telegram_at(
+        moment
+    )
+
+    # Only the day tariff and the power delivered change; no sun after dark.
+    assert values(telegram) == values(template("v5.txt")) | {
+        "1-0:1.8.2": Decimal("4.658"),
+        "1-0:1.7.0": Decimal("1.708"),
+        "1-0:21.7.0": Decimal("0.537"),
+        "1-0:41.7.0": Decimal("0.500"),
+        "1-0:61.7.0": Decimal("0.671"),
+        "0-0:96.14.0": Decimal(2),
+    }
+    assert b"\r\n0-0:1.0.0(240110190007W)\r\n" in telegram
+    assert b"\r\n0-1:24.2.1(240110190000W)(00000.636*m3)\r\n" in telegram
+
+
+def test_same_inputs_same_bytes() -> None:
+    moment, earlier = START + timedelta(minutes=10), START + timedelta(minutes=5)
+    one = MeterSimulator(template("v5.txt"), seed=4, start=START)
+    other = MeterSimulator(template("v5.txt"), seed=4, start=START)
+
+    first = one.telegram_at(moment)
+    assert one.telegram_at(earlier) == other.telegram_at(earlier)  # counting again from start
+    assert one.telegram_at(moment) == first == other.telegram_at(moment)
+    assert MeterSimulator(template("v5.txt"), seed=5, start=START).telegram_at(moment) != first
+
+
+def test_other_lines_untouched() -> None:
+    original = template("v5.txt").split(b"\r\n")
+    telegram = MeterSimulator(template("v5.txt"), start=START).telegram_at(
+        START + timedelta(hours=3)
+    )
+    lines = telegram.split(b"\r\n")
+
+    assert len(lines) == len(original)
+    changed = {
+        old.partition(b"(")[0].decode()
+        for new, old in zip(lines[:-2], original[:-2], strict=True)
+        if new != old
+    }
+    assert changed <= LIVE_V5
+    assert {"0-0:1.0.0", "1-0:2.8.2", "1-0:2.7.0", "1-0:22.7.0", "0-1:24.2.1"} <= changed
+    assert lines[-2:] == [b"!5E90", b""]
+
+
+@pytest.mark.parametrize(
+    ("moment", "clock"),
+    [
+        (datetime(2024, 7, 10, 9, 30, 7, tzinfo=UTC), "240710113007S"),
+        (datetime(2024, 1, 10, 9, 30, 7, tzinfo=UTC), "240110103007W"),
+        # The hour that happens twice when summer time ends: S the first time, W the second.
+        (datetime(2024, 10, 27, 0, 30, tzinfo=UTC), "241027023000S"),
+        (datetime(2024, 10, 27, 1, 30, tzinfo=UTC), "241027023000W"),
+    ],
+)
+def test_clock_in_meter_time(moment: datetime, clock: str) -> None:
+    telegram = MeterSimulator(template("v5.txt"), start=moment).telegram_at(moment)
+
+    assert f"\r\n0-0:1.0.0({clock})\r\n".encode() in telegram
+    assert parse(telegram).P1_MESSAGE_TIMESTAMP.value == moment
+
+
+@pytest.mark.parametrize(
+    ("moment", "tariff"),
+    [
+        (datetime(2024, 7, 10, 20, 59, 59, tzinfo=UTC), 2),  # Wednesday 22:59:59
+        (datetime(2024, 7, 10, 21, 0, tzinfo=UTC), 1),  # 23:00, night
+        (datetime(2024, 7, 11, 4, 59, 59, tzinfo=UTC), 1),  # Thursday 06:59:59
+        (datetime(2024, 7, 11, 5, 0, tzinfo=UTC), 2),  # 07:00, day
+        (datetime(2024, 7, 13, 10, 0, tzinfo=UTC), 1),  # Saturday noon
+        (datetime(2024, 1, 14, 11, 0, tzinfo=UTC), 1),  # Sunday noon, in winter
+    ],
+)
+def test_tariff(moment: datetime, tariff: int) -> None:
+    telegram = MeterSimulator(template("v5.txt"), start=moment).telegram_at(moment)
+
+    assert values(telegram)["0-0:96.14.0"] == tariff
+
+
+@pytest.mark.parametrize(
+    ("start", "seconds", "counting"),
+    [
+        # Weekday 06:55 to 07:45: tariff 1 then 2, delivered then returned as the sun rises.
+        (datetime(2024, 7, 10, 4, 55, tzinfo=UTC), 3000, {"1-0:1.8.1", "1-0:1.8.2", "1-0:2.8.2"}),
+        (datetime(2024, 7, 13, 10, 0, tzinfo=UTC), 1200, {"1-0:2.8.1"}),  # Saturday noon
+    ],
+)
+def test_registers_count_the_power(start: datetime, seconds: int, counting: set[str]) -> None:
+    simulator = MeterSimulator(template("v5.txt"), seed=3, start=start)
+    telegrams = [
+        values(simulator.telegram_at(start + timedelta(seconds=second)))
+        for second in range(seconds + 1)
+    ]
+    joules = dict.fromkeys(REGISTERS, 0)
+    for now, after in itertools.pairwise(telegrams):
+        assert all(after[code] >= now[code] for code in REGISTERS)
+        delivered, returned = now["1-0:1.7.0"], now["1-0:2.7.0"]
+        assert min(delivered, returned) == 0  # one direction at a time
+        assert now["1-0:21.7.0"] + now["1-0:41.7.0"] + now["1-0:61.7.0"] == delivered
+        assert now["1-0:22.7.0"] + now["1-0:42.7.0"] + now["1-0:62.7.0"] == returned
+        # The power shown holds for the whole second until the next telegram.
+        tariff = int(now["0-0:96.14.0"])
+        joules[REGISTERS[tariff - 1]] += int(delivered * 1000)
+        joules[REGISTERS[tariff + 1]] += int(returned * 1000)
+    first, last = telegrams[0], telegrams[-1]
+    for code in REGISTERS:
+        # The registers show completed Wh (3600 J) only.
+        assert 0 <= joules[code] - (last[code] - first[code]) * 3_600_000 < 3600
+    assert {code for code in REGISTERS if last[code] > first[code]} == counting
+
+
+@pytest.mark.parametrize(
+    ("name", "after", "reading"),
+    [
+        ("v5.txt", timedelta(minutes=4, seconds=59), "0-1:24.2.1(240710100000S)(00000.107*m3)"),
+        ("v5.txt", timedelta(minutes=5), "0-1:24.2.1(240710100500S)(00000.121*m3)"),
+        ("v5.txt", timedelta(minutes=9, seconds=59), "0-1:24.2.1(240710100500S)(00000.121*m3)"),
+        ("v5.txt", timedelta(minutes=10), "0-1:24.2.1(240710101000S)(00000.153*m3)"),
+        # DSMR 4 meters read gas hourly.
+        ("v4_2.txt", timedelta(minutes=59, seconds=59), "0-1:24.2.1(240710100000S)(00981.443*m3)"),
+        ("v4_2.txt", timedelta(hours=1), "0-1:24.2.1(240710110000S)(00981.747*m3)"),
+    ],
+)
+def test_gas_every_period(name: str, after: timedelta, reading: str) -> None:
+    telegram = MeterSimulator(template(name), start=START).telegram_at(START + after)
+
+    assert f"\r\n{reading}\r\n".encode() in telegram
+    parse(
+        telegram, telegram_specifications.V4 if name == "v4_2.txt" else telegram_specifications.V5
+    )
+
+
+def test_belgian_meter_with_gas_and_water() -> None:
+    start = datetime(2024, 7, 13, 9, 0, tzinfo=UTC)  # a Saturday, 11:00 in Brussels
+    simulator = MeterSimulator(template("fluvius_v171.txt"), seed=7, start=start)
+    telegram = simulator.telegram_at(start + timedelta(hours=2, minutes=12, seconds=34))
+    parsed = parse(telegram, telegram_specifications.BELGIUM_FLUVIUS)
+
+    assert parsed.P1_MESSAGE_TIMESTAMP.value == datetime(2024, 7, 13, 11, 12, 34, tzinfo=UTC)
+    assert parsed.ELECTRICITY_USED_TARIFF_1.value == Decimal("0.034")
+    assert parsed.ELECTRICITY_USED_TARIFF_2.value == Decimal("15.758")
+    assert parsed.ELECTRICITY_DELIVERED_TARIFF_1.value == Decimal("3.750")  # weekend: tariff 1
+    assert parsed.ELECTRICITY_DELIVERED_TARIFF_2.value == Decimal("0.011")
+    assert parsed.ELECTRICITY_ACTIVE_TARIFF.value == "0001"
+    assert parsed.CURRENT_ELECTRICITY_USAGE.value == Decimal("0.000")
+    assert parsed.CURRENT_ELECTRICITY_DELIVERY.value == Decimal("2.027")
+    assert parsed.INSTANTANEOUS_ACTIVE_POWER_L1_NEGATIVE.value == Decimal("0.830")
+    assert parsed.INSTANTANEOUS_ACTIVE_POWER_L2_NEGATIVE.value == Decimal("0.579")
+    assert parsed.INSTANTANEOUS_ACTIVE_POWER_L3_NEGATIVE.value == Decimal("0.618")
+    taken = datetime(2024, 7, 13, 11, 10, tzinfo=UTC)
+    gas = parsed.get_mbus_device_by_channel(1).MBUS_METER_READING
+    water = parsed.get_mbus_device_by_channel(2).MBUS_METER_READING
+    assert (gas.value, gas.datetime) == (Decimal("112.791"), taken)  # from 112.384
+    assert (water.value, water.datetime) == (Decimal("872.633"), taken)  # from 872.234
+    # Capacity tariff lines stay as they were.
+    assert b"\r\n1-0:1.4.0(02.351*kW)\r\n1-0:1.6.0(200509134558S)(02.589*kW)\r\n" in telegram
+    assert telegram.endswith(b"\r\n!1E3B\r\n")
+
+
+def test_watts_without_phases() -> None:
+    start = datetime(2024, 7, 13, 9, 0, tzinfo=UTC)
+    simulator = MeterSimulator(template("sagemcom_t210_d_r.txt"), seed=7, start=start)
+    telegram = simulator.telegram_at(start + timedelta(minutes=30))
+
+    for line in (
+        b"1-0:1.8.1(005017120*Wh)",
+        b"1-0:1.7.0(000000000*W)",
+        b"1-0:2.8.1(000000743*Wh)",
+        b"1-0:2.7.0(000001642*W)",
+        b"1-0:1.8.0(006545766*Wh)",  # not a tariff register: as in the template
+    ):
+        assert b"\r\n" + line + b"\r\n" in telegram
+
+
+def test_template_must_be_a_telegram() -> None:
+    with pytest.raises(ValueError, match="not a telegram"):
+        MeterSimulator(b"/ISk5\\2MT382-1000\r\n\r\n1-0:1.7.0(00.244*kW)\r\n")
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_serves_clients_over_tcp() -> None:
+    before = asyncio.all_tasks()
+    simulator = MeterSimulator(template("v5.txt"), interval=0.1)
+    port = await simulator.start()
+    stays = await asyncio.open_connection("127.0.0.1", port)
+    leaves = await asyncio.open_connection("127.0.0.1", port)
+    resets = await asyncio.open_connection("127.0.0.1", port)
+    async with asyncio.timeout(10):
+        await read_telegram(leaves[0])
+        leaves[1].close()
+        # Hang up hard (RST), as a client that crashes does.
+        resets[1].get_extra_info("socket").setsockopt(
+            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+        )
+        resets[1].close()
+        received = [await read_telegram(stays[0]) for _ in range(3)]
+    assert len(simulator._clients) == 1  # the others' feeds ended quietly
+
+    stamps = [parse(telegram).P1_MESSAGE_TIMESTAMP.value for telegram in received]
+    assert stamps == sorted(stamps)
+    assert all(telegram.startswith(b"/ISk5\\2MT382-1000\r\n") for telegram in received)
+
+    await simulator.stop()
+    assert await stays[0].read() == b""  # hung up on
+    assert asyncio.all_tasks() <= before
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", port)
+    await simulator.stop()  # a second stop does no harm
+    stays[1].close()
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_serve_until_sigterm(capsys: pytest.CaptureFixture[str]) -> None:
+    serving = asyncio.create_task(
+        serve(MeterSimulator(template("v5.txt"), interval=0.1), "127.0.0.1", 0, "v5.txt")
+    )
+    async with asyncio.timeout(10):
+        while not (printed := capsys.readouterr().out):  # noqa: ASYNC110 - polling the output
+            await asyncio.sleep(0.01)
+        announced = re.fullmatch(r"Meter simulator serving v5.txt on 127.0.0.1:(\d+)\n", printed)
+        assert announced
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(announced[1]))
+        parse(await read_telegram(reader))
+
+        os.kill(os.getpid(), signal.SIGTERM)
+        await serving
+        assert await reader.read() == b""
+    writer.close()
+
+
+def test_command_line_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[tuple[int, float, str, int, str]] = []
+
+    async def record(simulator: MeterSimulator, host: str, port: int, name: str) -> None:
+        served.append((simulator.seed, simulator.interval, host, port, name))
+
+    monkeypatch.setattr("meter_simulator.__main__.serve", record)
+    name = str(TELEGRAMS / "v5.txt")
+    main(["--telegram", name])
+    main(["--telegram", name, "--host", "::1", "--port", "0", "--interval", "0.5", "--seed", "3"])
+
+    assert served == [(0, 1.0, "127.0.0.1", 2001, name), (3, 0.5, "::1", 0, name)]
+
+
+@pytest.mark.usefixtures("socket_enabled")
+def test_command_line_stops_cleanly_on_ctrl_c() -> None:
+    command = [sys.executable, "-m", "meter_simulator", "--telegram", str(TELEGRAMS / "v5.txt")]
+    with subprocess.Popen(
+        [*command, "--port", "0", "--interval", "0.1", "--seed", "9"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        announced = re.fullmatch(
+            rf"Meter simulator serving {re.escape(command[-1])} on 127.0.0.1:(\d+)\n",
+            process.stdout.readline(),
+        )
+        assert announced
+        with (
+            socket.create_connection(("127.0.0.1", int(announced[1])), timeout=10) as client,
+            client.makefile("rb") as stream,
+        ):
+            lines = [stream.readline()]
+            while not lines[-1].startswith(b"!"):
+                lines.append(stream.readline())
+        parse(b"".join(lines))
+
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert errors == ""
