@@ -255,7 +255,7 @@ async def test_reconfigure(hass: HomeAssistant, repeating: TcpMeter) -> None:
     entry = network_entry(1, unique_id=V5_ID)
     await setup_entry(hass, entry)
     result = await entry.start_reconfigure_flow(hass)
-    assert result["step_id"] == "network_reconfigure"
+    assert result["step_id"] == "reconfigure"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": "127.0.0.1", "port": repeating.port}
     )
@@ -281,7 +281,7 @@ async def test_reconfigure_serial(hass: HomeAssistant, pty_meter: PtyMeter) -> N
     entry = serial_entry(pty_meter.device)
     entry.add_to_hass(hass)
     result = await entry.start_reconfigure_flow(hass)
-    assert result["step_id"] == "serial_reconfigure"
+    assert result["step_id"] == "reconfigure"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"device": "/dev/nonexistent-p1"}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 import re
 from typing import Any, Final
@@ -69,23 +70,24 @@ def _endpoint_data(endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
-def _serial_schema(device: str | None = None) -> vol.Schema:
-    return vol.Schema(
-        {vol.Required(CONF_DEVICE, default=device or vol.UNDEFINED): selector.SerialPortSelector()}
-    )
+_SERIAL_SCHEMA: Final = vol.Schema({vol.Required(CONF_DEVICE): selector.SerialPortSelector()})
+_NETWORK_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_HOST): selector.TextSelector(),
+        vol.Required(CONF_PORT, default=DEFAULT_NETWORK_PORT): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX
+            )
+        ),
+    }
+)
 
 
-def _network_schema(host: str | None = None, port: int = DEFAULT_NETWORK_PORT) -> vol.Schema:
-    return vol.Schema(
-        {
-            vol.Required(CONF_HOST, default=host or vol.UNDEFINED): selector.TextSelector(),
-            vol.Required(CONF_PORT, default=port): selector.NumberSelector(
-                selector.NumberSelectorConfig(
-                    min=1, max=65535, step=1, mode=selector.NumberSelectorMode.BOX
-                )
-            ),
-        }
-    )
+def _endpoint_from_input(user_input: dict[str, Any]) -> Endpoint:
+    """Return the endpoint a serial or network form describes; probing sets the line."""
+    if CONF_DEVICE in user_input:
+        return SerialPort(user_input[CONF_DEVICE], SERIAL_CANDIDATES[0])
+    return NetworkPort(user_input[CONF_HOST].strip(), int(user_input[CONF_PORT]))
 
 
 class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -113,29 +115,30 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_serial(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the serial port, then listen to it."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            self._endpoint = SerialPort(user_input[CONF_DEVICE], SERIAL_CANDIDATES[0])
-            if (result := await self._async_probe(errors)) is not None:
-                return result
-        return self.async_show_form(
-            step_id="serial",
-            data_schema=self.add_suggested_values_to_schema(_serial_schema(), user_input),
-            errors=errors,
-        )
+        return await self._async_connection_step("serial", _SERIAL_SCHEMA, user_input)
 
     async def async_step_network(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for host and port, then listen to it."""
+        return await self._async_connection_step("network", _NETWORK_SCHEMA, user_input)
+
+    async def _async_connection_step(
+        self,
+        step_id: str,
+        schema: vol.Schema,
+        user_input: dict[str, Any] | None,
+        suggested: Mapping[str, Any] | None = None,
+    ) -> ConfigFlowResult:
+        """Show a connection form; on submit, listen to the meter it names."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            self._endpoint = NetworkPort(user_input[CONF_HOST].strip(), int(user_input[CONF_PORT]))
+            self._endpoint = _endpoint_from_input(user_input)
             if (result := await self._async_probe(errors)) is not None:
                 return result
         return self.async_show_form(
-            step_id="network",
-            data_schema=self.add_suggested_values_to_schema(_network_schema(), user_input),
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or suggested),
             errors=errors,
         )
 
@@ -262,41 +265,8 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         if endpoint is None:
             return self.async_abort(reason="push_only")
         self._encryption_key = entry.data.get(CONF_ENCRYPTION_KEY)
-        if isinstance(endpoint, SerialPort):
-            return await self.async_step_serial_reconfigure(user_input, endpoint)
-        return await self.async_step_network_reconfigure(user_input, endpoint)
-
-    async def async_step_serial_reconfigure(
-        self, user_input: dict[str, Any] | None = None, current: SerialPort | None = None
-    ) -> ConfigFlowResult:
-        """Ask for the new serial port."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            self._endpoint = SerialPort(user_input[CONF_DEVICE], SERIAL_CANDIDATES[0])
-            if (result := await self._async_probe(errors)) is not None:
-                return result
-        return self.async_show_form(
-            step_id="serial_reconfigure",
-            data_schema=_serial_schema(current.device if current else None),
-            errors=errors,
-        )
-
-    async def async_step_network_reconfigure(
-        self, user_input: dict[str, Any] | None = None, current: NetworkPort | None = None
-    ) -> ConfigFlowResult:
-        """Ask for the new host and port."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            self._endpoint = NetworkPort(user_input[CONF_HOST].strip(), int(user_input[CONF_PORT]))
-            if (result := await self._async_probe(errors)) is not None:
-                return result
-        return self.async_show_form(
-            step_id="network_reconfigure",
-            data_schema=_network_schema(current.host, current.port)
-            if current
-            else _network_schema(),
-            errors=errors,
-        )
+        schema = _SERIAL_SCHEMA if isinstance(endpoint, SerialPort) else _NETWORK_SCHEMA
+        return await self._async_connection_step("reconfigure", schema, user_input, entry.data)
 
 
 class SmartMeterOptionsFlow(OptionsFlowWithReload):

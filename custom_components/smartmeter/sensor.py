@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Final
 
 from homeassistant.components.sensor import (
@@ -329,29 +330,20 @@ _MBUS_READINGS: Final = {
     MBUS_HEAT: ("heat_energy", SensorDeviceClass.ENERGY),
     MBUS_HEAT_COOL: ("heat_energy", SensorDeviceClass.ENERGY),
 }
-_MBUS_DIAGNOSTICS: Final = (
+_MBUS_DIAGNOSTICS: Final = tuple(
     MBusSensorDescription(
-        key="measured_at",
-        translation_key="measured_at",
-        device_class=SensorDeviceClass.TIMESTAMP,
+        key=key,
+        translation_key=key,
+        device_class=device_class,
         entity_category=DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=lambda mbus: mbus.measured_at,
-    ),
-    MBusSensorDescription(
-        key="equipment_identifier",
-        translation_key="equipment_identifier",
-        entity_category=DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda mbus: mbus.equipment_id,
-    ),
-    MBusSensorDescription(
-        key="valve_position",
-        translation_key="valve_position",
-        entity_category=DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda mbus: mbus.valve_position,
-    ),
+        value_fn=attrgetter(attribute),
+    )
+    for key, attribute, device_class in (
+        ("measured_at", "measured_at", SensorDeviceClass.TIMESTAMP),
+        ("equipment_identifier", "equipment_id", None),
+        ("valve_position", "valve_position", None),
+    )
 )
 
 
