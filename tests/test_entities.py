@@ -7,6 +7,7 @@ import asyncio
 from dsmr_parser.parsers import TelegramParser
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr
+import pytest
 from pytest_homeassistant_custom_component.common import mock_restore_cache_with_extra_data
 
 from custom_components.smartmeter.const import DOMAIN
@@ -83,6 +84,19 @@ async def test_new_mbus_meter_appears(
     assert meter is not None
     assert water.via_device_id == meter.id
     assert (meter.manufacturer, meter.model) == ("Iskra", "MT382-1000")
+    # unplugged again: its values are unknown, nothing else changes
+    await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.555*kW)"))
+    await until(hass, lambda: has_state(hass, POWER, "555.0"))
+    assert state_of(hass, "sensor.water_meter_water_consumption") == "unknown"
+
+
+@pytest.mark.usefixtures("all_entities_enabled")
+async def test_long_text_message_is_cut(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+    """A text message longer than a state may be is cut to 255 characters."""
+    await setup_entry(hass, network_entry(tcp_meter.port))
+    await tcp_meter.send(line("0-0:96.13.0()", f"0-0:96.13.0({'41' * 300})"))
+    entity_id = "sensor.electricity_meter_text_message"
+    await until(hass, lambda: has_state(hass, entity_id, "41" * 127 + "4"))
 
 
 async def test_gas_last_hour(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
