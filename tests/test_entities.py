@@ -119,3 +119,18 @@ async def test_average_over_interval(hass: HomeAssistant, tcp_meter: TcpMeter) -
     await asyncio.sleep(1.0)
     await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.600*kW)"))
     await until(hass, lambda: has_state(hass, POWER, "300.0"))
+
+
+async def test_belgian_peak_history(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+    """The 13-month peak sensor shows the highest peak and lists every month."""
+    await setup_entry(hass, network_entry(tcp_meter.port, "5B", unique_id="belgium"))
+    await tcp_meter.send(telegram("fluvius_v171.txt"))
+    entity_id = "sensor.electricity_meter_peak_demand_last_13_months"
+    await until(hass, lambda: has_state(hass, entity_id, "5980.0"))
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes["peaks"] == [
+        {"month": "2020-04", "occurred": "2020-04-23T17:25:38+00:00", "power": 3695.0},
+        {"month": "2020-03", "occurred": "2020-03-05T11:21:39+00:00", "power": 5980.0},
+        {"month": "2020-02", "occurred": "2020-02-10T02:54:21+00:00", "power": 4318.0},
+    ]

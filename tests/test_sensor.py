@@ -37,7 +37,7 @@ EXPECTED: dict[str, tuple[str, int, dict[str, str]]] = {
     ),
     "v4_2.txt": (
         "4",
-        38,
+        39,
         {
             E + "power_consumption": "2027.0 W",
             E + "energy_consumption_tariff_1": "1581.123 kWh",
@@ -45,13 +45,14 @@ EXPECTED: dict[str, tuple[str, int, dict[str, str]]] = {
             E + "energy_production": "0.0 kWh",
             E + "current_phase_l2": "6.0 A",
             E + "short_power_failures": "15",
+            E + "last_long_power_failure": "237126.0 s",
             "sensor.gas_meter_gas_consumption": "981.443 m³",
             "sensor.gas_meter_last_reading": "2016-11-29T19:00:00+00:00",
         },
     ),
     "v5.txt": (
         "5",
-        40,
+        41,
         {
             E + "power_consumption": "244.0 W",
             E + "net_power": "244.0 W",
@@ -66,7 +67,7 @@ EXPECTED: dict[str, tuple[str, int, dict[str, str]]] = {
     ),
     "v5_two_mbus.txt": (
         "5",
-        40,
+        41,
         {
             E + "power_consumption": "111.0 W",
             E + "energy_consumption": "2375.582 kWh",
@@ -123,7 +124,7 @@ EXPECTED: dict[str, tuple[str, int, dict[str, str]]] = {
     ),
     "iskra_ie.txt": (
         "ISKRA_IE",
-        26,
+        27,
         {
             E + "net_power": "-100.0 W",
             E + "energy_production": "20.563 kWh",
@@ -143,7 +144,7 @@ EXPECTED: dict[str, tuple[str, int, dict[str, str]]] = {
     ),
     "seed_landisgyr_e350_v40.txt": (
         "4",
-        33,
+        34,
         {
             E + "power_consumption": "2507.0 W",
             E + "energy_consumption": "12723.618 kWh",

@@ -37,6 +37,7 @@ from .meter.reading import (
     MBusReading,
     MeterReading,
     Peak,
+    PowerFailure,
     Value,
 )
 
@@ -80,6 +81,23 @@ class MBusSensorDescription(SensorEntityDescription):
     value_fn: Callable[[MBusReading], Value]
 
 
+def _last_failure(failures: list[PowerFailure]) -> float | None:
+    ended = [failure for failure in failures if failure.ended is not None]
+    return max(ended, key=attrgetter("ended")).seconds if ended else None
+
+
+def _failure_list(failures: list[PowerFailure]) -> Mapping[str, Any]:
+    return {
+        "failures": [
+            {
+                "ended": failure.ended.isoformat() if failure.ended else None,
+                "duration": failure.seconds,
+            }
+            for failure in failures
+        ]
+    }
+
+
 def _highest_peak(peaks: list[Peak]) -> float | None:
     return max((peak.power for peak in peaks), default=None)
 
@@ -88,7 +106,9 @@ def _peak_list(peaks: list[Peak]) -> Mapping[str, Any]:
     return {
         "peaks": [
             {
-                "month": peak.month.date().isoformat(),
+                # stamped at local midnight starting the next month, which in
+                # UTC is still the last day of the month the peak belongs to
+                "month": peak.month.strftime("%Y-%m"),
                 "occurred": peak.occurred.isoformat() if peak.occurred else None,
                 "power": peak.power,
             }
@@ -285,12 +305,29 @@ METER_SENSORS: Final[tuple[MeterSensorDescription, ...]] = (
         for phase in (1, 2, 3)
     ),
     _diagnostic(
+        "POWER_EVENT_FAILURE_LOG",
+        "last_power_failure",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement="s",
+        state_fn=_last_failure,
+        attributes_fn=_failure_list,
+    ),
+    _diagnostic(
         "P1_MESSAGE_TIMESTAMP", "telegram_timestamp", device_class=SensorDeviceClass.TIMESTAMP
     ),
     _diagnostic("P1_MESSAGE_HEADER", "dsmr_version"),
     _diagnostic("BELGIUM_VERSION_INFORMATION", "dsmr_version"),
     _diagnostic("TEXT_MESSAGE", "text_message"),
     _diagnostic("TEXT_MESSAGE_CODE", "text_message_code"),
+    *(
+        _diagnostic(
+            f"MSN_TEXT_MESSAGE_{line}",
+            "text_message_line",
+            translation_placeholders={"line": str(line)},
+        )
+        for line in (2, 3, 4, 5)
+    ),
+    _diagnostic("MSN_MBUS_SWITCH_POSITION", "mbus_switch_position"),
     *(
         _diagnostic(key, "equipment_identifier")
         for key in (
@@ -299,6 +336,7 @@ METER_SENSORS: Final[tuple[MeterSensorDescription, ...]] = (
             "LUXEMBOURG_EQUIPMENT_IDENTIFIER",
             "Q3D_EQUIPMENT_IDENTIFIER",
             "COSEM_LOGICAL_DEVICE_NAME",
+            "EQUIPMENT_IDENTIFIER_GAS",  # Iskra IE sends its own id on this line
         )
     ),
     _diagnostic("EQUIPMENT_SERIAL_NUMBER", "equipment_serial_number"),

@@ -12,6 +12,7 @@ from dsmr_parser.objects import (
     MbusDevice,
     MBusObject,
     MBusObjectPeak,
+    ProfileGenericObject,
     Telegram,
 )
 
@@ -55,7 +56,7 @@ MBUS_HEAT: Final = 4
 MBUS_WATER: Final = 7
 MBUS_HEAT_COOL: Final = 12
 
-type Value = float | int | str | datetime | list[Peak] | None
+type Value = float | int | str | datetime | list[Peak] | list[PowerFailure] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,14 @@ class Peak:
     month: datetime
     occurred: datetime | None
     power: float
+
+
+@dataclass(frozen=True, slots=True)
+class PowerFailure:
+    """One entry of the meter's long power failure log."""
+
+    ended: datetime | None
+    seconds: float
 
 
 @dataclass(slots=True)
@@ -142,6 +151,14 @@ def to_reading(telegram: Telegram, identification: str) -> MeterReading:
                 Peak(peak.datetime, peak.occurred, float(peak.value * 1000))
                 for peak in obj
                 if isinstance(peak, MBusObjectPeak) and peak.value is not None
+            ]
+        elif isinstance(obj, ProfileGenericObject):  # the power failure log
+            values[name] = [
+                PowerFailure(
+                    entry.datetime if isinstance(entry.datetime, datetime) else None,
+                    float(entry.value),
+                )
+                for entry in obj.buffer
             ]
         elif isinstance(obj, (CosemObject, MBusObject)):
             value, unit = _number(obj.value, obj.unit)
