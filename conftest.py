@@ -10,6 +10,9 @@ import pytest
 from custom_components.smartmeter.reader.reader import MeterReader
 from tests.meters import PtyMeter, TcpMeter
 
+# A throwaway PostgreSQL cluster for the store's tests.
+pytest_plugins = ["tests.postgres"]
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
