@@ -58,3 +58,9 @@ def all_entities_enabled() -> Iterator[None]:
         return_value=True,
     ):
         yield
+
+
+@pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Give each test its own config directory, so reading databases start empty."""
+    return hass_tmp_config_dir

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 import os
+from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigFlowResult
@@ -76,6 +77,11 @@ async def test_network_detects_and_creates(hass: HomeAssistant, repeating: TcpMe
         "port": repeating.port,
         "specification": "5",
     }
+    options = result["result"].options
+    assert options["api_enabled"] is False
+    assert len(options["api_key"]) == 64
+    assert options["api_key"].isalnum()
+    assert options["api_key"] == options["api_key"].upper()
     await hass.async_block_till_done()
     await hass.config_entries.async_unload(result["result"].entry_id)
 
@@ -294,10 +300,16 @@ async def test_options_average(hass: HomeAssistant, tcp_meter: TcpMeter) -> None
     await setup_entry(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"min_update_interval": 3600}
+        result["flow_id"],
+        {"min_update_interval": 3600, "api_enabled": False, "api_key": " k "},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {"min_update_interval": 3600}
+    assert entry.options == {
+        "min_update_interval": 3600,
+        "api_enabled": False,
+        "api_key": "k",
+        "database_url": "",
+    }
     await hass.async_block_till_done()
     await tcp_meter.wait_connected(2)
     v5 = telegram("v5.txt")
@@ -324,3 +336,24 @@ def test_encrypt_helper_round_trip() -> None:
     decoded = TelegramDecoder(SPECIFICATIONS["SAGEMCOM_T210_D_R"], KEY).decode(frame)
     assert str(decoded.CURRENT_ELECTRICITY_USAGE.value) == "286"
     assert os.environ is not None
+
+
+async def test_options_database_url(
+    hass: HomeAssistant, tcp_meter: TcpMeter, tmp_path: Path, postgres_url: str
+) -> None:
+    """A database URL is tried before it is saved; the entry then stores readings there."""
+    entry = network_entry(tcp_meter.port)
+    await setup_entry(hass, entry)
+    options = {"min_update_interval": 0, "api_enabled": True, "api_key": "k"}
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**options, "database_url": "mysql://nobody@nowhere/db"}
+    )
+    assert result["errors"] == {"database_url": "cannot_open_database"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**options, "database_url": postgres_url}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.runtime_data.store.list_readings(entry.runtime_data.meter_id) == (0, [])
+    await hass.config_entries.async_unload(entry.entry_id)

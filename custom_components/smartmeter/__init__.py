@@ -5,13 +5,22 @@ from __future__ import annotations
 import os
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_PORT, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import (
+    CONF_DEVICE,
+    CONF_HOST,
+    CONF_PORT,
+    EVENT_HOMEASSISTANT_STOP,
+    Platform,
+)
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import ConfigType
+from sqlalchemy.exc import SQLAlchemyError
 
 from .const import (
     CONF_CONNECTION_TYPE,
+    CONF_DATABASE_URL,
     CONF_ENCRYPTION_KEY,
     CONF_SERIAL_SETTINGS,
     CONF_SPECIFICATION,
@@ -19,15 +28,17 @@ from .const import (
     CONNECTION_SERIAL,
     DOMAIN,
 )
-from .coordinator import SmartMeterCoordinator
+from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator
 from .meter.decode import TelegramDecoder
 from .meter.specifications import SPECIFICATIONS, SerialSettings
 from .reader.connection import Endpoint, NetworkPort, SerialPort
 from .reader.reader import MeterReader
+from .store.errors import StoreError
+from .store.store import ReadingStore
+from .views import async_register_views
 
 PLATFORMS = [Platform.SENSOR]
-
-type SmartMeterConfigEntry = ConfigEntry[SmartMeterCoordinator]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 def endpoint_from_data(data: dict[str, object]) -> Endpoint | None:
@@ -40,6 +51,17 @@ def endpoint_from_data(data: dict[str, object]) -> Endpoint | None:
     if connection_type == CONNECTION_NETWORK:
         return NetworkPort(str(data[CONF_HOST]), int(str(data[CONF_PORT])))
     return None
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Serve the DSMR-reader compatible API; each request finds its meter by its key."""
+    async_register_views(hass)
+    return True
+
+
+def default_database_url(hass: HomeAssistant, entry: ConfigEntry) -> str:
+    """Return the SQLite file in HA's config directory that holds this meter's readings."""
+    return f"sqlite:///{hass.config.path(f'smartmeter_{entry.entry_id}.db')}"
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -> bool:
@@ -55,7 +77,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
             translation_key="port_missing",
             translation_placeholders={"port": endpoint.device},
         )
-    coordinator = SmartMeterCoordinator(hass, entry, specification)
+    url = entry.options.get(CONF_DATABASE_URL) or default_database_url(hass, entry)
+    try:
+        store = await hass.async_add_executor_job(ReadingStore.open, url)
+    except (StoreError, SQLAlchemyError) as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="database_unavailable",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+    # The writer's thread must end before Home Assistant can exit, unloaded or not.
+    async def _async_close_store(_event: Event) -> None:
+        await hass.async_add_executor_job(store.close)
+
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_close_store))
+    decoder = TelegramDecoder(specification, entry.data.get(CONF_ENCRYPTION_KEY))
+    coordinator = SmartMeterCoordinator(hass, entry, specification, decoder, store)
     entry.runtime_data = coordinator
     coordinator.meter_device_entry_id = (
         dr.async_get(hass)
@@ -71,7 +109,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
         coordinator.async_start(
             MeterReader(
                 endpoint,
-                TelegramDecoder(specification, entry.data.get(CONF_ENCRYPTION_KEY)),
+                decoder,
                 coordinator.handle_telegram,
                 coordinator.handle_disconnect,
             )
@@ -80,5 +118,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -> bool:
-    """Stop the reader (a background task of the entry) and unload the sensors."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload the sensors and close the store, flushing queued readings.
+
+    The reader is a background task of the entry: HA cancels it after this.
+    """
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
+    await hass.async_add_executor_job(entry.runtime_data.store.close)
+    return True

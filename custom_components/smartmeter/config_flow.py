@@ -16,10 +16,15 @@ from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.helpers import selector
 import probatio as vol
+from sqlalchemy.exc import SQLAlchemyError
 
-from . import SmartMeterConfigEntry, endpoint_from_data
+from . import endpoint_from_data
+from .api.auth import generate_auth_key
 from .const import (
+    CONF_API_ENABLED,
+    CONF_API_KEY,
     CONF_CONNECTION_TYPE,
+    CONF_DATABASE_URL,
     CONF_ENCRYPTION_KEY,
     CONF_MIN_UPDATE_INTERVAL,
     CONF_SERIAL_SETTINGS,
@@ -31,6 +36,7 @@ from .const import (
     DEFAULT_NETWORK_PORT,
     DOMAIN,
 )
+from .coordinator import SmartMeterConfigEntry
 from .meter.reading import to_reading
 from .meter.specifications import SERIAL_CANDIDATES, SPECIFICATIONS
 from .reader.connection import Endpoint, NetworkPort, SerialPort
@@ -42,8 +48,29 @@ from .reader.probe import (
     ProbeResult,
     probe,
 )
+from .store.errors import StoreError
+from .store.store import ReadingStore
 
 _KEY_FORMAT: Final = re.compile(r"[0-9a-fA-F]{32}")
+
+_OPTIONS_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(
+            CONF_MIN_UPDATE_INTERVAL, default=DEFAULT_MIN_UPDATE_INTERVAL
+        ): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=0,
+                max=3600,
+                step=1,
+                unit_of_measurement="s",
+                mode=selector.NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Required(CONF_API_ENABLED, default=False): selector.BooleanSelector(),
+        vol.Required(CONF_API_KEY): selector.TextSelector(),
+        vol.Optional(CONF_DATABASE_URL, default=""): selector.TextSelector(),
+    }
+)
 
 _SPECIFICATION_SELECTOR: Final = selector.SelectSelector(
     selector.SelectSelectorConfig(
@@ -54,6 +81,11 @@ _SPECIFICATION_SELECTOR: Final = selector.SelectSelector(
         mode=selector.SelectSelectorMode.DROPDOWN,
     )
 )
+
+
+def _new_entry_options() -> dict[str, Any]:
+    """Options of a new meter: the API off, with a fresh key to turn it on with."""
+    return {CONF_API_ENABLED: False, CONF_API_KEY: generate_auth_key()}
 
 
 def _endpoint_data(endpoint: Endpoint) -> dict[str, Any]:
@@ -151,6 +183,7 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_CONNECTION_TYPE: CONNECTION_PUSH,
                     CONF_SPECIFICATION: user_input[CONF_SPECIFICATION],
                 },
+                options=_new_entry_options(),
             )
         return self.async_show_form(
             step_id="push",
@@ -234,7 +267,9 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         if user_input is not None:
             return self.async_create_entry(
-                title=title, data=self._entry_data(user_input[CONF_SPECIFICATION])
+                title=title,
+                data=self._entry_data(user_input[CONF_SPECIFICATION]),
+                options=_new_entry_options(),
             )
         return self.async_show_form(
             step_id="confirm",
@@ -270,32 +305,37 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class SmartMeterOptionsFlow(OptionsFlowWithReload):
-    """How often entities update."""
+    """Update behaviour, the DSMR-reader compatible API and the reading database."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the minimum time between updates."""
+        """Ask for the options; a database URL is tried before it is saved."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(
-                data={CONF_MIN_UPDATE_INTERVAL: int(user_input[CONF_MIN_UPDATE_INTERVAL])}
-            )
+            url = user_input.get(CONF_DATABASE_URL, "").strip()
+            if url and not await self.hass.async_add_executor_job(_database_works, url):
+                errors[CONF_DATABASE_URL] = "cannot_open_database"
+            else:
+                return self.async_create_entry(
+                    data={
+                        CONF_MIN_UPDATE_INTERVAL: int(user_input[CONF_MIN_UPDATE_INTERVAL]),
+                        CONF_API_ENABLED: user_input[CONF_API_ENABLED],
+                        CONF_API_KEY: user_input[CONF_API_KEY].strip(),
+                        CONF_DATABASE_URL: url,
+                    }
+                )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(
-                    {
-                        vol.Required(
-                            CONF_MIN_UPDATE_INTERVAL, default=DEFAULT_MIN_UPDATE_INTERVAL
-                        ): selector.NumberSelector(
-                            selector.NumberSelectorConfig(
-                                min=0,
-                                max=3600,
-                                step=1,
-                                unit_of_measurement="s",
-                                mode=selector.NumberSelectorMode.BOX,
-                            )
-                        )
-                    }
-                ),
-                self.config_entry.options,
+                _OPTIONS_SCHEMA, user_input or self.config_entry.options
             ),
+            errors=errors,
         )
+
+
+def _database_works(url: str) -> bool:
+    """Tell whether the database at ``url`` opens (and is migrated)."""
+    try:
+        ReadingStore.open(url).close()
+    except StoreError, SQLAlchemyError, ValueError, ImportError:
+        return False
+    return True

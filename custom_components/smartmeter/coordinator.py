@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from datetime import datetime
 from time import monotonic
-from typing import TYPE_CHECKING
 
 from dsmr_parser.objects import Telegram
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_MIN_UPDATE_INTERVAL,
@@ -22,12 +24,16 @@ from .const import (
     NO_TELEGRAMS_CHECK_EVERY,
 )
 from .meter.aggregate import GasTracker, UpdateThrottle, add_derived_values
+from .meter.decode import TelegramDecoder
+from .meter.dsmr_reading import to_dsmr_reading
+from .meter.errors import TelegramError
 from .meter.reading import MeterReading, identification_line, to_reading
 from .meter.specifications import Specification
 from .reader.reader import MeterReader
+from .store.errors import StoreError
+from .store.store import ReadingStore
 
-if TYPE_CHECKING:
-    from . import SmartMeterConfigEntry
+type SmartMeterConfigEntry = ConfigEntry[SmartMeterCoordinator]
 
 
 class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
@@ -40,11 +46,19 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         hass: HomeAssistant,
         entry: SmartMeterConfigEntry,
         specification: Specification,
+        decoder: TelegramDecoder,
+        store: ReadingStore,
     ) -> None:
         """Set up for one config entry."""
         super().__init__(hass, LOGGER, config_entry=entry, name=entry.title)
         self.data = None
         self.specification = specification
+        self.decoder = decoder
+        self.store = store
+        # The meter's key in the reading store, which may hold several meters.
+        self.meter_id = entry.unique_id or entry.entry_id
+        # Telegrams the API refused; the reader counts its own.
+        self.api_rejected = 0
         self.reader: MeterReader | None = None
         self.last_frame: str | None = None
         # The electricity meter's device registry id, which M-Bus devices link to.
@@ -59,7 +73,7 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
     @property
     def rejected_telegrams(self) -> int:
         """Return how many telegrams failed their CRC or could not be parsed."""
-        return self.reader.stats.rejected if self.reader else 0
+        return self.api_rejected + (self.reader.stats.rejected if self.reader else 0)
 
     @callback
     def async_start(self, reader: MeterReader) -> None:
@@ -79,7 +93,28 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
 
     @callback
     def handle_telegram(self, telegram: Telegram, frame: str) -> None:
-        """Take a valid telegram from the reader (or the API in push mode)."""
+        """Take a valid telegram from the reader: update the entities and store it."""
+        self.update_entities(telegram, frame)
+        try:
+            self.store_telegram(telegram, frame)
+        except (TelegramError, StoreError) as err:
+            LOGGER.debug("Telegram not stored: %s", err)
+
+    def store_telegram(self, telegram: Telegram, frame: str) -> Future[list[int]]:
+        """Queue the telegram's reading for the store; the future resolves once committed.
+
+        Raises TelegramError for a telegram DSMR-reader would not store, StoreError (StoreBusy)
+        when the writer is overloaded.
+        """
+        reading, statistics = to_dsmr_reading(telegram, dt_util.utcnow())
+        statistics["latest_telegram"] = frame.strip()
+        future = self.store.writer.submit(self.meter_id, [reading], statistics)
+        future.add_done_callback(_log_store_failure)
+        return future
+
+    @callback
+    def update_entities(self, telegram: Telegram, frame: str) -> None:
+        """Turn a valid telegram into entity states."""
         self.last_frame = frame
         # Encrypted frames arrive as hex and carry no identification line.
         identification = identification_line(frame) if frame.startswith("/") else ""
@@ -121,3 +156,8 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
                     "minutes": str(int(NO_TELEGRAMS_AFTER.total_seconds() // 60)),
                 },
             )
+
+
+def _log_store_failure(future: Future[list[int]]) -> None:
+    if not future.cancelled() and (err := future.exception()) is not None:
+        LOGGER.error("Storing a reading failed: %s", err)

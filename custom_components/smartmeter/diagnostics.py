@@ -10,8 +10,8 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 
-from . import SmartMeterConfigEntry
 from .const import CONF_ENCRYPTION_KEY
+from .coordinator import SmartMeterConfigEntry
 
 # Equipment ids identify a household's meter: personal data.
 _REDACT = {

@@ -20,8 +20,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from . import SmartMeterConfigEntry
-from .coordinator import SmartMeterCoordinator
+from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator
 from .entity import (
     SmartMeterEntity,
     mbus_device_id,

@@ -1,0 +1,305 @@
+"""The body check of ``POST /api/v2/datalogger/dsmrreading``, as DRF 3.14 runs it.
+
+DSMR-reader's ``DsmrReadingSerializer`` is a ``ModelSerializer`` over ``DsmrReading``, so each
+field is the DRF field derived from the model column:
+
+- ``timestamp`` and the six ``electricity_*`` fields are required and not nullable;
+- every other field is optional and nullable (``id`` and ``processed`` are ignored);
+- kWh/kW/m³ columns are ``DecimalField(max_digits=9, decimal_places=3)``, voltages
+  ``DecimalField(4, 1)``, currents ``IntegerField(min_value=0, max_value=999)``, timestamps
+  ``DateTimeField`` with the ISO 8601 input format only.
+
+Every failing field is reported, in field order, with DRF's English messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from decimal import Context, Decimal, DecimalException
+import re
+from typing import Any, Final
+
+from .params import is_ambiguous_or_imaginary, localize, parse_iso_datetime
+
+NON_FIELD_ERRORS: Final = "non_field_errors"
+MAX_STRING_LENGTH: Final = 1000  # DRF's guard against huge numeric strings
+
+MSG_REQUIRED: Final = "This field is required."
+MSG_NULL: Final = "This field may not be null."
+MSG_NO_DATA: Final = "No data provided"
+MSG_NOT_A_DICT: Final = "Invalid data. Expected a dictionary, but got {datatype}."
+MSG_INVALID_NUMBER: Final = "A valid number is required."
+MSG_INVALID_INTEGER: Final = "A valid integer is required."
+MSG_STRING_TOO_LARGE: Final = "String value too large."
+MSG_MAX_DIGITS: Final = "Ensure that there are no more than {max_digits} digits in total."
+MSG_MAX_DECIMAL_PLACES: Final = (
+    "Ensure that there are no more than {max_decimal_places} decimal places."
+)
+MSG_MAX_WHOLE_DIGITS: Final = (
+    "Ensure that there are no more than {max_whole_digits} digits before the decimal point."
+)
+MSG_MAX_VALUE: Final = "Ensure this value is less than or equal to {max_value}."
+MSG_MIN_VALUE: Final = "Ensure this value is greater than or equal to {min_value}."
+MSG_DATETIME_FORMAT: Final = (
+    "Datetime has wrong format. Use one of these formats instead: "
+    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+)
+MSG_DATETIME_OVERFLOW: Final = "Datetime value out of range."
+MSG_MAKE_AWARE: Final = 'Invalid datetime for the timezone "{timezone}".'
+
+# IntegerField accepts "7.0" and "7." as 7, not "7.5".
+_RE_DECIMAL: Final = re.compile(r"\.0*\s*$")
+
+
+class ValidationFailed(ValueError):
+    """The body is invalid; ``body`` is DRF's 400 response body."""
+
+    def __init__(self, body: dict[str, list[str]]) -> None:
+        """Keep the error body."""
+        super().__init__(body)
+        self.body = body
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidatedReading:
+    """A valid reading: decimals quantized to their column, datetimes aware in the local zone."""
+
+    timestamp: datetime
+    electricity_delivered_1: Decimal
+    electricity_returned_1: Decimal
+    electricity_delivered_2: Decimal
+    electricity_returned_2: Decimal
+    electricity_currently_delivered: Decimal
+    electricity_currently_returned: Decimal
+    phase_currently_delivered_l1: Decimal | None = None
+    phase_currently_delivered_l2: Decimal | None = None
+    phase_currently_delivered_l3: Decimal | None = None
+    extra_device_timestamp: datetime | None = None
+    extra_device_delivered: Decimal | None = None
+    phase_currently_returned_l1: Decimal | None = None
+    phase_currently_returned_l2: Decimal | None = None
+    phase_currently_returned_l3: Decimal | None = None
+    phase_voltage_l1: Decimal | None = None
+    phase_voltage_l2: Decimal | None = None
+    phase_voltage_l3: Decimal | None = None
+    phase_power_current_l1: int | None = None
+    phase_power_current_l2: int | None = None
+    phase_power_current_l3: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _DecimalField:
+    max_digits: int
+    decimal_places: int
+
+
+@dataclass(frozen=True, slots=True)
+class _IntegerField:
+    min_value: int
+    max_value: int
+
+
+@dataclass(frozen=True, slots=True)
+class _DateTimeField:
+    pass
+
+
+type _Kind = _DecimalField | _IntegerField | _DateTimeField
+
+_METER: Final = _DecimalField(9, 3)
+_VOLTAGE: Final = _DecimalField(4, 1)
+_CURRENT: Final = _IntegerField(0, 999)
+_DATETIME: Final = _DateTimeField()
+
+# (name, kind, required) in DsmrReading's declaration order. Required fields are not nullable;
+# the others are nullable and optional.
+FIELDS: Final[tuple[tuple[str, _Kind, bool], ...]] = (
+    ("timestamp", _DATETIME, True),
+    ("electricity_delivered_1", _METER, True),
+    ("electricity_returned_1", _METER, True),
+    ("electricity_delivered_2", _METER, True),
+    ("electricity_returned_2", _METER, True),
+    ("electricity_currently_delivered", _METER, True),
+    ("electricity_currently_returned", _METER, True),
+    ("phase_currently_delivered_l1", _METER, False),
+    ("phase_currently_delivered_l2", _METER, False),
+    ("phase_currently_delivered_l3", _METER, False),
+    ("extra_device_timestamp", _DATETIME, False),
+    ("extra_device_delivered", _METER, False),
+    ("phase_currently_returned_l1", _METER, False),
+    ("phase_currently_returned_l2", _METER, False),
+    ("phase_currently_returned_l3", _METER, False),
+    ("phase_voltage_l1", _VOLTAGE, False),
+    ("phase_voltage_l2", _VOLTAGE, False),
+    ("phase_voltage_l3", _VOLTAGE, False),
+    ("phase_power_current_l1", _CURRENT, False),
+    ("phase_power_current_l2", _CURRENT, False),
+    ("phase_power_current_l3", _CURRENT, False),
+)
+
+
+class _Missing:
+    """DRF's ``empty``: the field was not sent."""
+
+
+_MISSING: Final = _Missing()
+
+
+class _FieldError(Exception):
+    def __init__(self, *messages: str) -> None:
+        super().__init__(*messages)
+        self.messages = list(messages)
+
+
+def _smart_str(value: object) -> str:
+    """Return ``str(value)`` (Django ``smart_str``); a too-long int cannot, and is invalid."""
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except ValueError:  # int too large to convert (sys.int_info.default_max_str_digits)
+        raise _FieldError(MSG_INVALID_NUMBER) from None
+
+
+def _to_decimal(value: object, kind: _DecimalField) -> Decimal:
+    """DRF ``DecimalField.to_internal_value``: parse, check precision, quantize."""
+    text = _smart_str(value).strip()
+    if len(text) > MAX_STRING_LENGTH:
+        raise _FieldError(MSG_STRING_TOO_LARGE)
+    try:
+        number = Decimal(text)
+    except DecimalException:
+        raise _FieldError(MSG_INVALID_NUMBER) from None
+    if number.is_nan() or number.is_infinite():
+        raise _FieldError(MSG_INVALID_NUMBER)
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if exponent >= 0:
+        total_digits = len(digits) + exponent
+        whole_digits = total_digits
+        decimal_places = 0
+    elif len(digits) > -exponent:
+        total_digits = len(digits)
+        whole_digits = total_digits + exponent
+        decimal_places = -exponent
+    else:
+        total_digits = -exponent
+        whole_digits = 0
+        decimal_places = total_digits
+    max_whole_digits = kind.max_digits - kind.decimal_places
+    if total_digits > kind.max_digits:
+        raise _FieldError(MSG_MAX_DIGITS.format(max_digits=kind.max_digits))
+    if decimal_places > kind.decimal_places:
+        raise _FieldError(MSG_MAX_DECIMAL_PLACES.format(max_decimal_places=kind.decimal_places))
+    if whole_digits > max_whole_digits:
+        raise _FieldError(MSG_MAX_WHOLE_DIGITS.format(max_whole_digits=max_whole_digits))
+    return number.quantize(
+        Decimal(1).scaleb(-kind.decimal_places), context=Context(prec=kind.max_digits)
+    )
+
+
+def _to_integer(value: object, kind: _IntegerField) -> int:
+    """DRF ``IntegerField.to_internal_value`` plus its min/max validators."""
+    if isinstance(value, str) and len(value) > MAX_STRING_LENGTH:
+        raise _FieldError(MSG_STRING_TOO_LARGE)
+    try:
+        number = int(_RE_DECIMAL.sub("", str(value)))
+    except ValueError:
+        raise _FieldError(MSG_INVALID_INTEGER) from None
+    if number > kind.max_value:
+        raise _FieldError(MSG_MAX_VALUE.format(max_value=kind.max_value))
+    if number < kind.min_value:
+        raise _FieldError(MSG_MIN_VALUE.format(min_value=kind.min_value))
+    return number
+
+
+def _to_datetime(value: object, tz: tzinfo, *, strict_dst: bool) -> datetime:
+    """DRF ``DateTimeField.to_internal_value`` with ISO 8601 input and ``enforce_timezone``."""
+    parsed: datetime | None = None
+    if isinstance(value, str):
+        try:
+            parsed = parse_iso_datetime(value)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise _FieldError(MSG_DATETIME_FORMAT)
+    if strict_dst and parsed.utcoffset() is None and is_ambiguous_or_imaginary(parsed, tz):
+        raise _FieldError(MSG_MAKE_AWARE.format(timezone=tz))
+    try:
+        return localize(parsed, tz)
+    except OverflowError:
+        raise _FieldError(MSG_DATETIME_OVERFLOW) from None
+
+
+def _field_value(data: Mapping[str, object], name: str, *, nullable: bool, form: bool) -> object:
+    """DRF ``Field.get_value``: what the field sees, ``_MISSING`` when absent."""
+    if not form:
+        return data.get(name, _MISSING)
+    if name not in data:
+        return _MISSING
+    getall = getattr(data, "getall", None)  # a multidict: Django's QueryDict takes the last
+    value: object = getall(name)[-1] if callable(getall) else data[name]
+    if value == "" and nullable:
+        return None
+    return value
+
+
+def _validate_field(
+    value: object, kind: _Kind, tz: tzinfo, *, nullable: bool, strict_dst: bool
+) -> Decimal | int | datetime | None:
+    """DRF ``Field.run_validation`` for one present value."""
+    if isinstance(kind, _DecimalField) and nullable and _smart_str(value).strip() == "":
+        return None  # DecimalField.validate_empty_values
+    if value is None:
+        if not nullable:
+            raise _FieldError(MSG_NULL)
+        return None
+    if isinstance(kind, _DecimalField):
+        return _to_decimal(value, kind)
+    if isinstance(kind, _IntegerField):
+        return _to_integer(value, kind)
+    return _to_datetime(value, tz, strict_dst=strict_dst)
+
+
+def validate_reading(
+    data: object, tz: tzinfo, *, form: bool = False, strict_dst: bool = False
+) -> ValidatedReading:
+    """Validate a ``POST /api/v2/datalogger/dsmrreading`` body; raise ValidationFailed if bad.
+
+    ``data`` is the parsed body: the JSON value, or for a form-urlencoded or multipart body a
+    mapping of field to value (a multidict is fine; the last value counts) with ``form=True``.
+    The difference matters for empty strings: in a form, ``""`` means null for the optional
+    fields; in JSON it is an invalid value (except for the decimal fields, where DRF takes a
+    blank string as null either way).
+
+    Numbers may be JSON numbers or strings (``"1e3"`` is 1000; negative meter values pass).
+    Timestamps must be ISO 8601 (``YYYY-MM-DD[T ]HH:MM[:SS[.ffffff]]`` with an optional ``Z``,
+    ``+HH``, ``+HHMM`` or ``+HH:MM``); aware ones are converted to ``tz``, naive ones are local
+    time in ``tz`` (zoneinfo ``fold=0``; with ``strict_dst`` an ambiguous or non-existent
+    local time is refused with DRF's ``make_aware`` message, as DSMR-reader on pytz does).
+    """
+    if data is None:
+        raise ValidationFailed({NON_FIELD_ERRORS: [MSG_NO_DATA]})
+    if not isinstance(data, Mapping):
+        message = MSG_NOT_A_DICT.format(datatype=type(data).__name__)
+        raise ValidationFailed({NON_FIELD_ERRORS: [message]})
+    values: dict[str, Any] = {}  # name -> Decimal | int | datetime | None
+    errors: dict[str, list[str]] = {}
+    for name, kind, required in FIELDS:
+        nullable = not required
+        value = _field_value(data, name, nullable=nullable, form=form)
+        if isinstance(value, _Missing):
+            if required:
+                errors[name] = [MSG_REQUIRED]
+            continue
+        try:
+            values[name] = _validate_field(
+                value, kind, tz, nullable=nullable, strict_dst=strict_dst
+            )
+        except _FieldError as error:
+            errors[name] = error.messages
+    if errors:
+        raise ValidationFailed(errors)
+    return ValidatedReading(**values)
