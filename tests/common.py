@@ -12,12 +12,19 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartmeter.const import DOMAIN
 
 
-def network_entry(port: int, specification: str = "5", **data: Any) -> MockConfigEntry:
-    """Return an entry reading a meter on localhost."""
+def network_entry(
+    port: int,
+    specification: str = "5",
+    *,
+    unique_id: str = "4B384547303034303436333935353037",
+    options: dict[str, Any] | None = None,
+    **data: Any,
+) -> MockConfigEntry:
+    """Return an entry reading a meter on localhost; ``data`` adds to its data."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Test meter",
-        unique_id=data.pop("unique_id", "4B384547303034303436333935353037"),
+        unique_id=unique_id,
         data={
             "connection_type": "network",
             "host": "127.0.0.1",
@@ -25,7 +32,7 @@ def network_entry(port: int, specification: str = "5", **data: Any) -> MockConfi
             "specification": specification,
             **data,
         },
-        options=data.pop("options", {}),
+        options=options or {},
     )
 
 

@@ -12,7 +12,11 @@ from .meters import TcpMeter, telegram
 
 async def test_diagnostics_redacted(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
     """Keys, hosts and equipment ids are redacted everywhere."""
-    entry = network_entry(tcp_meter.port, encryption_key="00112233445566778899AABBCCDDEEFF")
+    entry = network_entry(
+        tcp_meter.port,
+        encryption_key="00112233445566778899AABBCCDDEEFF",
+        options={"api_key": "SECRETKEY", "database_url": "", "api_enabled": True},
+    )
     await setup_entry(hass, entry)
     await tcp_meter.send(telegram("v5.txt"))
     await until(
@@ -22,6 +26,8 @@ async def test_diagnostics_redacted(hass: HomeAssistant, tcp_meter: TcpMeter) ->
     assert diagnostics["entry"]["data"]["encryption_key"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["host"] == "**REDACTED**"
     assert diagnostics["entry"]["unique_id"] == "**REDACTED**"
+    assert diagnostics["entry"]["options"]["api_key"] == "**REDACTED**"
+    assert "SECRETKEY" not in str(diagnostics)
     assert diagnostics["reading"]["values"]["EQUIPMENT_IDENTIFIER"] == "**REDACTED**"
     assert diagnostics["reading"]["values"]["CURRENT_ELECTRICITY_USAGE"] == "244.0"
     assert diagnostics["reading"]["mbus"][0]["equipment_id"] == "**REDACTED**"

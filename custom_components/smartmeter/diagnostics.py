@@ -10,11 +10,13 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_ENCRYPTION_KEY
+from .const import CONF_API_KEY, CONF_DATABASE_URL, CONF_ENCRYPTION_KEY
 from .coordinator import SmartMeterConfigEntry
 
 # Equipment ids identify a household's meter: personal data.
 _REDACT = {
+    CONF_API_KEY,
+    CONF_DATABASE_URL,  # may hold a password
     CONF_ENCRYPTION_KEY,
     CONF_HOST,
     "unique_id",
