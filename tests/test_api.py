@@ -246,3 +246,33 @@ async def test_version(client: TestClient[Any, Any]) -> None:
     """application/version answers the DSMR-reader release we follow."""
     response = await client.get("/api/v2/application/version", headers={"X-AUTHKEY": KEY})
     assert (response.status, await response.json()) == (200, {"version": "5.11.0"})
+
+
+async def test_meter_statistics_patch(client: TestClient[Any, Any]) -> None:
+    """PATCH updates some fields and answers the whole object; bad values get DRF's messages."""
+    url = "/api/v2/datalogger/meter-statistics"
+    response = await client.patch(
+        url, json={"dsmr_version": "50", "electricity_tariff": 2, "id": 9}, headers=TOKEN
+    )
+    assert response.status == 200
+    body = await response.json()
+    assert (body["id"], body["dsmr_version"], body["electricity_tariff"]) == (1, "50", 2)
+    assert body["rejected_telegrams"] == 0
+    response = await client.patch(
+        url,
+        json={"dsmr_version": "500", "power_failure_count": "x", "rejected_telegrams": None},
+        headers=TOKEN,
+    )
+    assert (response.status, await response.json()) == (
+        400,
+        {
+            "dsmr_version": ["Ensure this field has no more than 2 characters."],
+            "power_failure_count": ["A valid integer is required."],
+            "rejected_telegrams": ["This field may not be null."],
+        },
+    )
+    response = await client.patch(url, data={"timestamp": "2020-01-01 12:00"}, headers=TOKEN)
+    assert (await response.json())["timestamp"] == "2020-01-01T12:00:00+01:00"
+    response = await client.put(url, json={}, headers=TOKEN)
+    assert response.status == 405
+    assert response.headers["Allow"] == "GET, PATCH"

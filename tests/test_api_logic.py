@@ -1449,3 +1449,31 @@ def test_post_timestamp_in_utc_zone() -> None:
 def test_validation_failed_message() -> None:
     with pytest.raises(ValidationFailed, match="This field is required"):
         validate_reading({}, AMS)
+
+
+def test_statistics_patch_validation() -> None:
+    """Meter-statistics PATCH: partial, unknown fields ignored, DRF's CharField messages."""
+    from zoneinfo import ZoneInfo
+
+    from custom_components.smartmeter.api.validation import (
+        ValidationFailed as Failed,
+        validate_statistics_patch,
+    )
+
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    assert validate_statistics_patch({"id": 3, "latest_telegram": " /X\r\n!"}, amsterdam) == {
+        "latest_telegram": "/X\r\n!"
+    }
+    assert validate_statistics_patch({"dsmr_version": ""}, amsterdam, form=True) == {
+        "dsmr_version": None
+    }
+    with pytest.raises(Failed) as failed:
+        validate_statistics_patch(
+            {"dsmr_version": True, "latest_telegram": "  ", "electricity_tariff": 2**31},
+            amsterdam,
+        )
+    assert failed.value.body == {
+        "dsmr_version": ["Not a valid string."],
+        "electricity_tariff": ["Ensure this value is less than or equal to 2147483647."],
+        "latest_telegram": ["This field may not be blank."],
+    }

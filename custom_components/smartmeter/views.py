@@ -34,7 +34,7 @@ from .api.params import (
     query_value,
 )
 from .api.serializers import dsmr_reading_json, meter_statistics_json, version_json
-from .api.validation import ValidationFailed, validate_reading
+from .api.validation import ValidationFailed, validate_reading, validate_statistics_patch
 from .const import CONF_API_ENABLED, CONF_API_KEY, CONF_CONNECTION_TYPE, CONNECTION_PUSH, DOMAIN
 from .coordinator import SmartMeterConfigEntry
 from .meter.errors import TelegramError
@@ -208,11 +208,11 @@ class DsmrReadingView(_V2View):
 
 
 class MeterStatisticsView(_V2View):
-    """GET /api/v2/datalogger/meter-statistics."""
+    """GET and PATCH /api/v2/datalogger/meter-statistics (no PUT, as DSMR-reader)."""
 
     url = "/api/v2/datalogger/meter-statistics"
     name = "api:smartmeter:v2:meter-statistics"
-    handlers: ClassVar[Mapping[str, str]] = {"GET": "_retrieve"}
+    handlers: ClassVar[Mapping[str, str]] = {"GET": "_retrieve", "PATCH": "_update"}
 
     async def _retrieve(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
         hass = request.app[KEY_HASS]
@@ -221,6 +221,24 @@ class MeterStatisticsView(_V2View):
             coordinator.store.get_statistics, coordinator.meter_id
         )
         return json_response(meter_statistics_json(statistics, _local_tz(hass)))
+
+    async def _update(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
+        hass = request.app[KEY_HASS]
+        tz = _local_tz(hass)
+        data = await _request_data(request)
+        if isinstance(data, web.Response):
+            return data
+        try:
+            values = validate_statistics_patch(
+                data, tz, form=request.content_type != "application/json"
+            )
+        except ValidationFailed as err:
+            return json_response(err.body, 400)
+        coordinator = entry.runtime_data
+        statistics = await hass.async_add_executor_job(
+            partial(coordinator.store.update_statistics, coordinator.meter_id, **values)
+        )
+        return json_response(meter_statistics_json(statistics, tz))
 
 
 class VersionView(_V2View):

@@ -14,7 +14,7 @@ Every failing field is reported, in field order, with DRF's English messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Context, Decimal, DecimalException
@@ -48,6 +48,9 @@ MSG_DATETIME_FORMAT: Final = (
 )
 MSG_DATETIME_OVERFLOW: Final = "Datetime value out of range."
 MSG_MAKE_AWARE: Final = 'Invalid datetime for the timezone "{timezone}".'
+MSG_NOT_A_STRING: Final = "Not a valid string."
+MSG_BLANK: Final = "This field may not be blank."
+MSG_MAX_LENGTH: Final = "Ensure this field has no more than {max_length} characters."
 
 # IntegerField accepts "7.0" and "7." as 7, not "7.5".
 _RE_DECIMAL: Final = re.compile(r"\.0*\s*$")
@@ -106,12 +109,37 @@ class _DateTimeField:
     pass
 
 
-type _Kind = _DecimalField | _IntegerField | _DateTimeField
+@dataclass(frozen=True, slots=True)
+class _CharField:
+    max_length: int | None
+
+
+type _Kind = _DecimalField | _IntegerField | _DateTimeField | _CharField
 
 _METER: Final = _DecimalField(9, 3)
 _VOLTAGE: Final = _DecimalField(4, 1)
 _CURRENT: Final = _IntegerField(0, 999)
 _DATETIME: Final = _DateTimeField()
+
+# Django's IntegerField range, which DRF's ModelSerializer turns into validators.
+_COUNT: Final = _IntegerField(-2147483648, 2147483647)
+
+# MeterStatistics (name, kind, nullable) in declaration order; ``id`` is read-only.
+STATISTICS_FIELDS: Final[tuple[tuple[str, _Kind, bool], ...]] = (
+    ("timestamp", _DATETIME, False),
+    ("dsmr_version", _CharField(2), True),
+    ("electricity_tariff", _COUNT, True),
+    ("power_failure_count", _COUNT, True),
+    ("long_power_failure_count", _COUNT, True),
+    ("voltage_sag_count_l1", _COUNT, True),
+    ("voltage_sag_count_l2", _COUNT, True),
+    ("voltage_sag_count_l3", _COUNT, True),
+    ("voltage_swell_count_l1", _COUNT, True),
+    ("voltage_swell_count_l2", _COUNT, True),
+    ("voltage_swell_count_l3", _COUNT, True),
+    ("rejected_telegrams", _COUNT, False),
+    ("latest_telegram", _CharField(None), True),
+)
 
 # (name, kind, required) in DsmrReading's declaration order. Required fields are not nullable;
 # the others are nullable and optional.
@@ -246,9 +274,21 @@ def _field_value(data: Mapping[str, object], name: str, *, nullable: bool, form:
     return value
 
 
+def _to_string(value: object, kind: _CharField) -> str:
+    """DRF ``CharField`` (trim_whitespace, allow_blank=False) plus its max_length."""
+    if isinstance(value, (bool, Mapping, list)):
+        raise _FieldError(MSG_NOT_A_STRING)
+    text = str(value).strip()
+    if not text:
+        raise _FieldError(MSG_BLANK)
+    if kind.max_length is not None and len(text) > kind.max_length:
+        raise _FieldError(MSG_MAX_LENGTH.format(max_length=kind.max_length))
+    return text
+
+
 def _validate_field(
     value: object, kind: _Kind, tz: tzinfo, *, nullable: bool, strict_dst: bool
-) -> Decimal | int | datetime | None:
+) -> Decimal | int | datetime | str | None:
     """DRF ``Field.run_validation`` for one present value."""
     if isinstance(kind, _DecimalField) and nullable and _smart_str(value).strip() == "":
         return None  # DecimalField.validate_empty_values
@@ -260,6 +300,8 @@ def _validate_field(
         return _to_decimal(value, kind)
     if isinstance(kind, _IntegerField):
         return _to_integer(value, kind)
+    if isinstance(kind, _CharField):
+        return _to_string(value, kind)
     return _to_datetime(value, tz, strict_dst=strict_dst)
 
 
@@ -280,15 +322,39 @@ def validate_reading(
     time in ``tz`` (zoneinfo ``fold=0``; with ``strict_dst`` an ambiguous or non-existent
     local time is refused with DRF's ``make_aware`` message, as DSMR-reader on pytz does).
     """
+    fields = ((name, kind, not required, required) for name, kind, required in FIELDS)
+    values = _validate_fields(data, fields, tz, form=form, strict_dst=strict_dst)
+    return ValidatedReading(**values)
+
+
+def validate_statistics_patch(
+    data: object, tz: tzinfo, *, form: bool = False, strict_dst: bool = False
+) -> dict[str, datetime | int | str | None]:
+    """Validate a ``PATCH /api/v2/datalogger/meter-statistics`` body: a partial update.
+
+    Only the fields sent are returned; unknown ones and ``id`` are ignored, as DRF does.
+    """
+    fields = ((name, kind, nullable, False) for name, kind, nullable in STATISTICS_FIELDS)
+    return _validate_fields(data, fields, tz, form=form, strict_dst=strict_dst)
+
+
+def _validate_fields(
+    data: object,
+    fields: Iterable[tuple[str, _Kind, bool, bool]],
+    tz: tzinfo,
+    *,
+    form: bool,
+    strict_dst: bool,
+) -> dict[str, Any]:
+    """Run DRF's validation over (name, kind, nullable, required) fields; collect all errors."""
     if data is None:
         raise ValidationFailed({NON_FIELD_ERRORS: [MSG_NO_DATA]})
     if not isinstance(data, Mapping):
         message = MSG_NOT_A_DICT.format(datatype=type(data).__name__)
         raise ValidationFailed({NON_FIELD_ERRORS: [message]})
-    values: dict[str, Any] = {}  # name -> Decimal | int | datetime | None
+    values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
-    for name, kind, required in FIELDS:
-        nullable = not required
+    for name, kind, nullable, required in fields:
         value = _field_value(data, name, nullable=nullable, form=form)
         if isinstance(value, _Missing):
             if required:
@@ -302,4 +368,4 @@ def validate_reading(
             errors[name] = error.messages
     if errors:
         raise ValidationFailed(errors)
-    return ValidatedReading(**values)
+    return values
