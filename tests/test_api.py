@@ -16,6 +16,7 @@ from custom_components.smartmeter.const import DOMAIN
 
 from .common import setup_entry, state_of
 from .meters import telegram
+from .test_api_logic import SEED_POST_RESULT
 
 KEY = "K" * 64
 TOKEN = {"Authorization": f"Token {KEY}"}
@@ -30,23 +31,8 @@ SEED_POST = {
     "electricity_returned_2": "0",
     "timestamp": "2017-04-15T00:00:00+02",
 }
-SEED_RESULT = {
-    "timestamp": "2017-04-15T00:00:00+02:00",
-    "electricity_delivered_1": "2000.000",
-    "electricity_returned_1": "0.000",
-    "electricity_delivered_2": "3000.000",
-    "electricity_returned_2": "0.000",
-    "electricity_currently_delivered": "1.500",
-    "electricity_currently_returned": "0.025",
-    "phase_currently_delivered_l1": None,
-    "phase_currently_delivered_l2": None,
-    "phase_currently_delivered_l3": None,
-    "phase_currently_returned_l1": None,
-    "phase_currently_returned_l2": None,
-    "phase_currently_returned_l3": None,
-    "extra_device_timestamp": None,
-    "extra_device_delivered": None,
-}
+# The seed's result, id aside (rows get their own ids here).
+SEED_RESULT = {key: value for key, value in SEED_POST_RESULT.items() if key != "id"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -6,7 +6,7 @@ DRF 3.14 / Django 3.2 / django-filter 21.1 behaviour (cross-checked against thos
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -48,11 +48,7 @@ from custom_components.smartmeter.api.serializers import (
     meter_statistics_json,
     version_json,
 )
-from custom_components.smartmeter.api.validation import (
-    ValidatedReading,
-    ValidationFailed,
-    validate_reading,
-)
+from custom_components.smartmeter.api.validation import ValidationFailed, validate_reading
 from custom_components.smartmeter.store.model import MeterStatistics, Reading, StoredReading
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -90,15 +86,8 @@ READING_KEYS = [
 REQUIRED = READING_KEYS[1:8]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Stored(ValidatedReading):
-    """A validated reading with the id the database gave it."""
-
-    id: int
-
-
-def _stored(validated: ValidatedReading, row_id: int = 1) -> _Stored:
-    return _Stored(id=row_id, **asdict(validated))
+def _stored(validated: Reading, row_id: int = 1) -> StoredReading:
+    return StoredReading(id=row_id, **asdict(validated))
 
 
 # The seed's "[API v2] POST datalogger/dsmrreading" example.
@@ -1029,7 +1018,7 @@ def _seed_result_without_id() -> dict[str, Any]:
 )
 def test_seed_post_example(data: Any, form: bool) -> None:
     validated = validate_reading(data, AMS, form=form)
-    assert validated == ValidatedReading(
+    assert validated == Reading(
         timestamp=datetime(2017, 4, 14, 22, tzinfo=UTC),
         electricity_delivered_1=Decimal("2000.000"),
         electricity_returned_1=Decimal("0.000"),

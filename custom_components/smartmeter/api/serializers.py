@@ -11,162 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_EVEN, Context, Decimal
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
+from ..store.model import MeterStatistics, StoredReading
 from .params import localize
 
 DSMR_READER_VERSION: Final = "5.11.0"
 METER_STATISTICS_ID: Final = 1
 KWH_PLACES: Final = 3  # kWh, kW and m³ columns: decimal(9, 3)
 VOLTAGE_PLACES: Final = 1  # V columns: decimal(4, 1)
-
-
-class ReadingLike(Protocol):
-    """What ``dsmr_reading_json`` reads from a stored reading (a DSMR-reader ``DsmrReading``)."""
-
-    @property
-    def id(self) -> int:
-        """The row id."""
-
-    @property
-    def timestamp(self) -> datetime:
-        """When the meter took the reading (aware)."""
-
-    @property
-    def electricity_delivered_1(self) -> Decimal:
-        """Meter position delivered, tariff 1 (kWh)."""
-
-    @property
-    def electricity_returned_1(self) -> Decimal:
-        """Meter position returned, tariff 1 (kWh)."""
-
-    @property
-    def electricity_delivered_2(self) -> Decimal:
-        """Meter position delivered, tariff 2 (kWh)."""
-
-    @property
-    def electricity_returned_2(self) -> Decimal:
-        """Meter position returned, tariff 2 (kWh)."""
-
-    @property
-    def electricity_currently_delivered(self) -> Decimal:
-        """Power delivered now (kW)."""
-
-    @property
-    def electricity_currently_returned(self) -> Decimal:
-        """Power returned now (kW)."""
-
-    @property
-    def phase_currently_delivered_l1(self) -> Decimal | None:
-        """Power delivered now on L1 (kW)."""
-
-    @property
-    def phase_currently_delivered_l2(self) -> Decimal | None:
-        """Power delivered now on L2 (kW)."""
-
-    @property
-    def phase_currently_delivered_l3(self) -> Decimal | None:
-        """Power delivered now on L3 (kW)."""
-
-    @property
-    def extra_device_timestamp(self) -> datetime | None:
-        """When the gas meter was read (aware)."""
-
-    @property
-    def extra_device_delivered(self) -> Decimal | None:
-        """Gas meter position in m³."""
-
-    @property
-    def phase_currently_returned_l1(self) -> Decimal | None:
-        """Power returned now on L1 (kW)."""
-
-    @property
-    def phase_currently_returned_l2(self) -> Decimal | None:
-        """Power returned now on L2 (kW)."""
-
-    @property
-    def phase_currently_returned_l3(self) -> Decimal | None:
-        """Power returned now on L3 (kW)."""
-
-    @property
-    def phase_voltage_l1(self) -> Decimal | None:
-        """Volts on L1."""
-
-    @property
-    def phase_voltage_l2(self) -> Decimal | None:
-        """Volts on L2."""
-
-    @property
-    def phase_voltage_l3(self) -> Decimal | None:
-        """Volts on L3."""
-
-    @property
-    def phase_power_current_l1(self) -> int | None:
-        """Amperes on L1."""
-
-    @property
-    def phase_power_current_l2(self) -> int | None:
-        """Amperes on L2."""
-
-    @property
-    def phase_power_current_l3(self) -> int | None:
-        """Amperes on L3."""
-
-
-class MeterStatisticsLike(Protocol):
-    """What ``meter_statistics_json`` reads (DSMR-reader's ``MeterStatistics`` singleton)."""
-
-    @property
-    def timestamp(self) -> datetime | None:
-        """When the meter took the reading (aware)."""
-
-    @property
-    def dsmr_version(self) -> str | None:
-        """The P1 version, e.g. "50"."""
-
-    @property
-    def electricity_tariff(self) -> int | None:
-        """The tariff indicator."""
-
-    @property
-    def power_failure_count(self) -> int | None:
-        """Power failures."""
-
-    @property
-    def long_power_failure_count(self) -> int | None:
-        """Long power failures."""
-
-    @property
-    def voltage_sag_count_l1(self) -> int | None:
-        """Voltage sags on L1."""
-
-    @property
-    def voltage_sag_count_l2(self) -> int | None:
-        """Voltage sags on L2."""
-
-    @property
-    def voltage_sag_count_l3(self) -> int | None:
-        """Voltage sags on L3."""
-
-    @property
-    def voltage_swell_count_l1(self) -> int | None:
-        """Voltage swells on L1."""
-
-    @property
-    def voltage_swell_count_l2(self) -> int | None:
-        """Voltage swells on L2."""
-
-    @property
-    def voltage_swell_count_l3(self) -> int | None:
-        """Voltage swells on L3."""
-
-    @property
-    def rejected_telegrams(self) -> int:
-        """Telegrams refused (CRC or format)."""
-
-    @property
-    def latest_telegram(self) -> str | None:
-        """The last telegram read."""
 
 
 def decimal_string(value: Decimal | float | None, places: int) -> str | None:
@@ -209,7 +62,7 @@ def _volt(value: Decimal | None) -> str | None:
     return decimal_string(value, VOLTAGE_PLACES)
 
 
-def dsmr_reading_json(reading: ReadingLike, tz: tzinfo) -> dict[str, Any]:
+def dsmr_reading_json(reading: StoredReading, tz: tzinfo) -> dict[str, Any]:
     """Return a reading as ``GET``/``POST /api/v2/datalogger/dsmrreading`` show it."""
     return {
         "id": reading.id,
@@ -237,7 +90,7 @@ def dsmr_reading_json(reading: ReadingLike, tz: tzinfo) -> dict[str, Any]:
     }
 
 
-def meter_statistics_json(stats: MeterStatisticsLike, tz: tzinfo) -> dict[str, Any]:
+def meter_statistics_json(stats: MeterStatistics, tz: tzinfo) -> dict[str, Any]:
     """Return the statistics as ``GET``/``PATCH /api/v2/datalogger/meter-statistics`` show them."""
     return {
         "id": METER_STATISTICS_ID,

@@ -21,6 +21,7 @@ from decimal import Context, Decimal, DecimalException
 import re
 from typing import Any, Final
 
+from ..store.model import Reading
 from .params import is_ambiguous_or_imaginary, localize, parse_iso_datetime
 
 NON_FIELD_ERRORS: Final = "non_field_errors"
@@ -63,33 +64,6 @@ class ValidationFailed(ValueError):
         """Keep the error body."""
         super().__init__(body)
         self.body = body
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ValidatedReading:
-    """A valid reading: decimals quantized to their column, datetimes aware in the local zone."""
-
-    timestamp: datetime
-    electricity_delivered_1: Decimal
-    electricity_returned_1: Decimal
-    electricity_delivered_2: Decimal
-    electricity_returned_2: Decimal
-    electricity_currently_delivered: Decimal
-    electricity_currently_returned: Decimal
-    phase_currently_delivered_l1: Decimal | None = None
-    phase_currently_delivered_l2: Decimal | None = None
-    phase_currently_delivered_l3: Decimal | None = None
-    extra_device_timestamp: datetime | None = None
-    extra_device_delivered: Decimal | None = None
-    phase_currently_returned_l1: Decimal | None = None
-    phase_currently_returned_l2: Decimal | None = None
-    phase_currently_returned_l3: Decimal | None = None
-    phase_voltage_l1: Decimal | None = None
-    phase_voltage_l2: Decimal | None = None
-    phase_voltage_l3: Decimal | None = None
-    phase_power_current_l1: int | None = None
-    phase_power_current_l2: int | None = None
-    phase_power_current_l3: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +281,7 @@ def _validate_field(
 
 def validate_reading(
     data: object, tz: tzinfo, *, form: bool = False, strict_dst: bool = False
-) -> ValidatedReading:
+) -> Reading:
     """Validate a ``POST /api/v2/datalogger/dsmrreading`` body; raise ValidationFailed if bad.
 
     ``data`` is the parsed body: the JSON value, or for a form-urlencoded or multipart body a
@@ -324,7 +298,7 @@ def validate_reading(
     """
     fields = ((name, kind, not required, required) for name, kind, required in FIELDS)
     values = _validate_fields(data, fields, tz, form=form, strict_dst=strict_dst)
-    return ValidatedReading(**values)
+    return Reading(**values)
 
 
 def validate_statistics_patch(
