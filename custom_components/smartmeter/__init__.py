@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
@@ -15,6 +16,7 @@ from homeassistant.const import (
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,6 +24,7 @@ from .const import (
     CONF_CONNECTION_TYPE,
     CONF_DATABASE_URL,
     CONF_ENCRYPTION_KEY,
+    CONF_FORWARD_TARGETS,
     CONF_SERIAL_SETTINGS,
     CONF_SPECIFICATION,
     CONNECTION_NETWORK,
@@ -29,6 +32,7 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator
+from .forward import Forwarder, ForwardQueue, Target
 from .meter.decode import TelegramDecoder
 from .meter.specifications import SPECIFICATIONS, SerialSettings
 from .reader.connection import Endpoint, NetworkPort, SerialPort
@@ -57,6 +61,40 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Serve the DSMR-reader compatible API; each request finds its meter by its key."""
     async_register_views(hass)
     return True
+
+
+def forward_targets(text: str) -> list[Target]:
+    """Parse the forwarding option: one ``<datalogger URL> <API key>`` per line.
+
+    Raises ValueError for a line that is not a URL and a key.
+    """
+    targets = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        url, _, key = line.strip().partition(" ")
+        targets.append(Target(url, key.strip()))
+    return targets
+
+
+async def _async_start_forwarding(
+    hass: HomeAssistant, entry: SmartMeterConfigEntry, targets: list[Target]
+) -> Forwarder:
+    """Open the entry's forward queue and start delivering it."""
+    path = Path(hass.config.path(f"smartmeter_{entry.entry_id}_forward.db"))
+    queue = await hass.async_add_executor_job(ForwardQueue.open, path)
+    forwarder = Forwarder(
+        async_get_clientsession(hass), queue, targets, hass.async_add_executor_job
+    )
+    await forwarder.run()
+
+    async def _async_stop(*_args: object) -> None:
+        await forwarder.stop()
+        await hass.async_add_executor_job(queue.close)
+
+    entry.async_on_unload(_async_stop)
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop))
+    return forwarder
 
 
 def default_database_url(hass: HomeAssistant, entry: ConfigEntry) -> str:
@@ -95,6 +133,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
     decoder = TelegramDecoder(specification, entry.data.get(CONF_ENCRYPTION_KEY))
     coordinator = SmartMeterCoordinator(hass, entry, specification, decoder, store)
     entry.runtime_data = coordinator
+    if targets := forward_targets(entry.options.get(CONF_FORWARD_TARGETS, "")):
+        coordinator.forwarder = await _async_start_forwarding(hass, entry, targets)
     coordinator.meter_device_entry_id = (
         dr.async_get(hass)
         .async_get_or_create(

@@ -18,7 +18,7 @@ from homeassistant.helpers import selector
 import probatio as vol
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import endpoint_from_data
+from . import endpoint_from_data, forward_targets
 from .api.auth import generate_auth_key
 from .const import (
     CONF_API_ENABLED,
@@ -26,6 +26,7 @@ from .const import (
     CONF_CONNECTION_TYPE,
     CONF_DATABASE_URL,
     CONF_ENCRYPTION_KEY,
+    CONF_FORWARD_TARGETS,
     CONF_MIN_UPDATE_INTERVAL,
     CONF_SERIAL_SETTINGS,
     CONF_SPECIFICATION,
@@ -69,6 +70,9 @@ _OPTIONS_SCHEMA: Final = vol.Schema(
         vol.Required(CONF_API_ENABLED, default=False): selector.BooleanSelector(),
         vol.Required(CONF_API_KEY): selector.TextSelector(),
         vol.Optional(CONF_DATABASE_URL, default=""): selector.TextSelector(),
+        vol.Optional(CONF_FORWARD_TARGETS, default=""): selector.TextSelector(
+            selector.TextSelectorConfig(multiline=True)
+        ),
     }
 )
 
@@ -312,15 +316,21 @@ class SmartMeterOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         if user_input is not None:
             url = user_input.get(CONF_DATABASE_URL, "").strip()
+            targets = user_input.get(CONF_FORWARD_TARGETS, "")
+            try:
+                forward_targets(targets)
+            except ValueError:
+                errors[CONF_FORWARD_TARGETS] = "invalid_forward_targets"
             if url and not await self.hass.async_add_executor_job(_database_works, url):
                 errors[CONF_DATABASE_URL] = "cannot_open_database"
-            else:
+            if not errors:
                 return self.async_create_entry(
                     data={
                         CONF_MIN_UPDATE_INTERVAL: int(user_input[CONF_MIN_UPDATE_INTERVAL]),
                         CONF_API_ENABLED: user_input[CONF_API_ENABLED],
                         CONF_API_KEY: user_input[CONF_API_KEY].strip(),
                         CONF_DATABASE_URL: url,
+                        CONF_FORWARD_TARGETS: targets.strip(),
                     }
                 )
         return self.async_show_form(

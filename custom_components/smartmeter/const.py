@@ -17,6 +17,7 @@ CONF_MIN_UPDATE_INTERVAL: Final = "min_update_interval"
 CONF_API_ENABLED: Final = "api_enabled"
 CONF_API_KEY: Final = "api_key"
 CONF_DATABASE_URL: Final = "database_url"
+CONF_FORWARD_TARGETS: Final = "forward_targets"
 
 CONNECTION_SERIAL: Final = "serial"
 CONNECTION_NETWORK: Final = "network"

@@ -23,6 +23,7 @@ from .const import (
     NO_TELEGRAMS_AFTER,
     NO_TELEGRAMS_CHECK_EVERY,
 )
+from .forward import Forwarder, ForwardQueueError
 from .meter.aggregate import GasTracker, UpdateThrottle, add_derived_values
 from .meter.decode import TelegramDecoder
 from .meter.dsmr_reading import to_dsmr_reading
@@ -59,6 +60,7 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         self.meter_id = entry.unique_id or entry.entry_id
         # Telegrams the API refused; the reader counts its own.
         self.api_rejected = 0
+        self.forwarder: Forwarder | None = None
         self.reader: MeterReader | None = None
         self.last_frame: str | None = None
         # The electricity meter's device registry id, which M-Bus devices link to.
@@ -99,6 +101,21 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
             self.store_telegram(telegram, frame)
         except (TelegramError, StoreError) as err:
             LOGGER.debug("Telegram not stored: %s", err)
+        self.forward(frame)
+
+    @callback
+    def forward(self, frame: str) -> None:
+        """Queue a plain telegram for the DSMR-reader instances it is forwarded to."""
+        if self.forwarder is not None and frame.startswith("/"):
+            self.config_entry.async_create_task(
+                self.hass, self._async_forward(self.forwarder, frame), "smartmeter forward"
+            )
+
+    async def _async_forward(self, forwarder: Forwarder, frame: str) -> None:
+        try:
+            await forwarder.submit(frame)
+        except ForwardQueueError as err:
+            LOGGER.error("Telegram could not be queued for forwarding: %s", err)
 
     def store_telegram(self, telegram: Telegram, frame: str) -> Future[list[int]]:
         """Queue the telegram's reading for the store; the future resolves once committed.

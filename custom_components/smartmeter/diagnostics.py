@@ -10,12 +10,13 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_API_KEY, CONF_DATABASE_URL, CONF_ENCRYPTION_KEY
+from .const import CONF_API_KEY, CONF_DATABASE_URL, CONF_ENCRYPTION_KEY, CONF_FORWARD_TARGETS
 from .coordinator import SmartMeterConfigEntry
 
 # Equipment ids identify a household's meter: personal data.
 _REDACT = {
     CONF_API_KEY,
+    CONF_FORWARD_TARGETS,  # URLs with their keys
     CONF_DATABASE_URL,  # may hold a password
     CONF_ENCRYPTION_KEY,
     CONF_HOST,
@@ -73,4 +74,9 @@ async def async_get_config_entry_diagnostics(
         if reading
         else None,
         "available": coordinator.last_update_success,
+        "forwarding": {
+            stats_id: asdict(stats) for stats_id, stats in coordinator.forwarder.stats().items()
+        }
+        if coordinator.forwarder
+        else None,
     }

@@ -298,6 +298,7 @@ async def _take_telegram(
         return 503, "Too many readings queued"
     if entry.data[CONF_CONNECTION_TYPE] == CONNECTION_PUSH:
         coordinator.update_entities(parsed, telegram)
+    coordinator.forward(telegram)
     try:
         await asyncio.wrap_future(stored)
     except StoreError, SQLAlchemyError:

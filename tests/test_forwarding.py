@@ -1,0 +1,68 @@
+"""Telegrams the integration receives are forwarded to DSMR-reader instances."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.smartmeter.diagnostics import async_get_config_entry_diagnostics
+
+from .common import network_entry, setup_entry, until
+from .meters import TcpMeter, telegram
+
+TARGET_KEY = "T" * 64
+
+
+async def test_forward_local_telegrams(
+    hass: HomeAssistant, tcp_meter: TcpMeter, socket_enabled: None
+) -> None:
+    """Every valid telegram from the meter reaches the DSMR-reader target, in order."""
+    received: list[str] = []
+
+    async def dsmrreading(request: web.Request) -> web.Response:
+        if request.headers.get("X-AUTHKEY") != TARGET_KEY:
+            return web.Response(status=403, text="Invalid auth key")
+        received.append(str((await request.post())["telegram"]))
+        return web.Response(status=201)
+
+    app = web.Application()
+    app.router.add_post("/api/v1/datalogger/dsmrreading", dsmrreading)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    url = str(server.make_url("/api/v1/datalogger/dsmrreading"))
+    entry = network_entry(tcp_meter.port, options={"forward_targets": f"{url} {TARGET_KEY}"})
+    await setup_entry(hass, entry)
+    for name in ("v5.txt", "v4_2.txt"):
+        await tcp_meter.send(telegram(name))
+    await until(hass, lambda: len(received) == 2)
+    assert received == [telegram("v5.txt").decode(), telegram("v4_2.txt").decode()]
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    (stats,) = diagnostics["forwarding"].values()
+    assert (stats["sent"], stats["waiting"], stats["blocked_reason"]) == (2, 0, None)
+    assert diagnostics["entry"]["options"]["forward_targets"] == "**REDACTED**"
+    await hass.config_entries.async_unload(entry.entry_id)
+    await server.close()
+
+
+async def test_forward_targets_option(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+    """A line that is no URL and key is refused with a clear error."""
+    entry = network_entry(tcp_meter.port)
+    await setup_entry(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    options = {"min_update_interval": 0, "api_enabled": False, "api_key": "k"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**options, "forward_targets": "dsmr.local KEY"}
+    )
+    assert result["errors"] == {"forward_targets": "invalid_forward_targets"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {**options, "forward_targets": "\nhttp://dsmr.local/api/v1/datalogger/dsmrreading KEY\n"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["forward_targets"] == (
+        "http://dsmr.local/api/v1/datalogger/dsmrreading KEY"
+    )
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(entry.entry_id)
