@@ -36,7 +36,9 @@ async def test_forward_local_telegrams(
     await setup_entry(hass, entry)
     for name in ("v5.txt", "v4_2.txt"):
         await tcp_meter.send(telegram(name))
-    await until(hass, lambda: len(received) == 2)
+    forwarder = entry.runtime_data.forwarder
+    assert forwarder is not None
+    await until(hass, lambda: [s.sent for s in forwarder.stats().values()] == [2])
     assert received == [telegram("v5.txt").decode(), telegram("v4_2.txt").decode()]
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     (stats,) = diagnostics["forwarding"].values()
