@@ -113,7 +113,7 @@ class FakeDsmrReader:
         """Return the answer ordered for this request instead of storing it, if any."""
         if self.hang:
             self.hang -= 1
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(1.5)
             return 503, ""
         if self.answers:
             return self.answers.pop(0)
@@ -162,9 +162,13 @@ async def forwarders(session: aiohttp.ClientSession, tmp_path: Path) -> AsyncIte
         queue = await asyncio.to_thread(
             ForwardQueue.open, tmp_path / "forward.db", max_items=max_items
         )
-        forwarder = Forwarder(
-            session, queue, targets, asyncio.to_thread, now=lambda: NOW, **(FAST | options)
-        )
+        try:
+            forwarder = Forwarder(
+                session, queue, targets, asyncio.to_thread, now=lambda: NOW, **(FAST | options)
+            )
+        except ValueError:
+            await asyncio.to_thread(queue.close)
+            raise
         made.append((forwarder, queue))
         if run:
             await forwarder.run()
@@ -417,11 +421,11 @@ async def test_timeout_is_retried(
     reader = await readers()
     reader.hang = 1
     target = reader.target()
-    forwarder = await forwarders([target], timeout=0.1)
+    forwarder = await forwarders([target], timeout=0.5)
     await forwarder.submit(TELEGRAMS[0])
     await settled(forwarder)
     assert reader.attempts == [TELEGRAMS[0]] * 2
-    assert stats(forwarder, target) == healthy(target, 1, last_error="no answer within 0.1 s")
+    assert stats(forwarder, target) == healthy(target, 1, last_error="no answer within 0.5 s")
 
 
 @pytest.mark.parametrize(

@@ -108,6 +108,7 @@ class _Result:
     outcome: _Outcome
     error: str | None = None
     blocked: BlockedReason | None = None
+    status: int | None = None  # of an answer other than 200 and 201
 
 
 @dataclass(eq=False)
@@ -295,7 +296,8 @@ class Forwarder:
             try:
                 retry = await self._send_batch(sender)
             except Exception as err:  # the queue's file, mostly: keep going
-                LOGGER.exception("Forwarding to %s failed", sender.target.name)
+                if not sender.failures:  # log the first in a row only
+                    LOGGER.exception("Forwarding to %s failed", sender.target.name)
                 sender.failures += 1
                 sender.last_error = f"{type(err).__name__}: {err}"
                 self._notify()
@@ -350,7 +352,7 @@ class Forwarder:
 
     def _judge_server_error(self, sender: _Sender, item_id: int, result: _Result) -> _Result:
         """Give up on a telegram after server_error_limit unexplained 500s in a row."""
-        if result.outcome is not _Outcome.RETRY or not (result.error or "").startswith("HTTP 500"):
+        if result.outcome is not _Outcome.RETRY or result.status != 500:
             sender.server_errors = (0, 0)
             return result
         last_item, count = sender.server_errors
@@ -415,7 +417,7 @@ def _classify(status: int, text: str) -> _Result:
     else:
         outcome = _Outcome.BLOCKED
         blocked = _BLOCKING.get(status, BlockedReason.UNEXPECTED_RESPONSE)
-    return _Result(outcome, error, blocked)
+    return _Result(outcome, error, blocked, status)
 
 
 CANNOT_CONNECT: Final = "cannot_connect"
