@@ -36,6 +36,7 @@ from custom_components.smartmeter.store.model import (
 METER = "01JCNF8MZ3Q4W6V5XK9T2B7H1D"
 OTHER = "01JCNF9A4R8S2P6M0E3G5Y7C9K"
 T0 = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
+LATEST = len(migrations.MIGRATIONS)
 
 # Every field set, at the edges of what DSMR-reader's columns hold.
 FULL = Reading(
@@ -468,13 +469,14 @@ def test_submit_refuses_values_before_queueing(store: ReadingStore) -> None:
     assert store.writer.transactions == 0
 
 
-def test_fresh_database_gets_version_1(store: ReadingStore, store_url: str) -> None:
+def test_fresh_database_gets_the_latest_version(store: ReadingStore, store_url: str) -> None:
     with database(store_url) as connection:
-        assert connection.scalars(text("SELECT version FROM schema_version")).all() == [1]
+        assert connection.scalars(text("SELECT version FROM schema_version")).all() == [LATEST]
         schema = inspect(connection)
         assert set(schema.get_table_names()) == {
             "dsmr_reading",
             "meter_statistics",
+            "reading_count",
             "schema_version",
         }
         columns = [column["name"] for column in schema.get_columns("dsmr_reading")]
@@ -489,7 +491,8 @@ def test_reopening_is_a_no_op(store_url: str, monkeypatch: pytest.MonkeyPatch) -
     store.writer.submit(METER, [reading(0, "7.000")]).result(timeout=10)
     store.close()
     applied: list[int] = []
-    monkeypatch.setattr(migrations, "MIGRATIONS", (lambda _: applied.append(1),))
+    steps = tuple(lambda _: applied.append(1) for _ in migrations.MIGRATIONS)
+    monkeypatch.setattr(migrations, "MIGRATIONS", steps)
 
     store = ReadingStore.open(store_url)
     try:
@@ -502,9 +505,11 @@ def test_reopening_is_a_no_op(store_url: str, monkeypatch: pytest.MonkeyPatch) -
 def test_newer_database_is_refused(store_url: str) -> None:
     ReadingStore.open(store_url).close()
     with database(store_url) as connection:
-        connection.execute(text("UPDATE schema_version SET version = 2"))
+        connection.execute(text(f"UPDATE schema_version SET version = {LATEST + 1}"))
 
-    with pytest.raises(StoreError, match="schema version 2, newer than this code's 1"):
+    with pytest.raises(
+        StoreError, match=f"schema version {LATEST + 1}, newer than this code's {LATEST}"
+    ):
         ReadingStore.open(store_url)
 
 
@@ -518,7 +523,7 @@ def test_failed_migration_changes_nothing(store_url: str, monkeypatch: pytest.Mo
         ReadingStore.open(store_url)
 
     with database(store_url) as connection:
-        assert connection.scalars(text("SELECT version FROM schema_version")).all() == [1]
+        assert connection.scalars(text("SELECT version FROM schema_version")).all() == [LATEST]
         assert "half_done" not in inspect(connection).get_table_names()
 
 
@@ -533,7 +538,7 @@ def test_migrations_apply_in_order(store_url: str, monkeypatch: pytest.MonkeyPat
     ReadingStore.open(store_url).close()
 
     with database(store_url) as connection:
-        assert connection.scalars(text("SELECT version FROM schema_version")).all() == [2]
+        assert connection.scalars(text("SELECT version FROM schema_version")).all() == [LATEST + 1]
         assert "added" in inspect(connection).get_table_names()
 
 
@@ -561,3 +566,63 @@ def test_open_refuses(url: str, message: str) -> None:
     with pytest.raises(StoreError, match=message) as caught:
         ReadingStore.open(url)
     assert "secret" not in str(caught.value)
+
+
+# Minutes from T0 (an hour boundary): on both sides of hour boundaries, far before 1970, and a
+# minute that holds two readings.
+COUNTED_MINUTES = (-60 * 24 * 365 * 60, -61, -60, -1, 0, 0, 1, 59, 60, 119, 120, 121, 300)
+
+
+def expected_count(low: datetime | None, high: datetime | None) -> int:
+    times = [T0 + timedelta(minutes=minute) for minute in COUNTED_MINUTES]
+    return sum((low is None or low <= t) and (high is None or t <= high) for t in times)
+
+
+def test_counts_add_whole_hours_and_count_partial_ones(store: ReadingStore) -> None:
+    store.writer.submit(METER, [reading(minute) for minute in COUNTED_MINUTES]).result(timeout=10)
+    store.writer.submit(OTHER, [reading(minute) for minute in (0, 30, 90)]).result(timeout=10)
+    microsecond = timedelta(microseconds=1)
+    bounds = [None] + [
+        T0 + timedelta(minutes=minute) + shift
+        for minute in (-60 * 24 * 365 * 61, -61, -60, -30, 0, 1, 60, 90, 120, 121, 1000)
+        for shift in (-microsecond, timedelta(0), microsecond)
+    ]
+    for low in bounds:
+        for high in bounds:
+            count, _ = store.list_readings(METER, timestamp_gte=low, timestamp_lte=high, limit=0)
+            assert count == expected_count(low, high), (low, high)
+    assert store.list_readings(METER, timestamp_exact=T0, limit=0) == (2, [])
+    assert store.list_readings(OTHER, limit=0) == (3, [])
+
+
+def test_version_2_counts_the_readings_already_stored(store_url: str) -> None:
+    store = ReadingStore.open(store_url)
+    store.writer.submit(METER, [reading(minute) for minute in COUNTED_MINUTES]).result(10)
+    store.close()
+    # Back to version 1: the same readings, no counts.
+    with database(store_url) as connection:
+        connection.execute(text("DROP TABLE reading_count"))
+        connection.execute(text("UPDATE schema_version SET version = 1"))
+
+    store = ReadingStore.open(store_url)
+    try:
+        assert store.list_readings(METER, limit=0) == (len(COUNTED_MINUTES), [])
+        for low, high in ((T0, None), (None, T0 + timedelta(minutes=119)), (T0, T0)):
+            count, _ = store.list_readings(METER, timestamp_gte=low, timestamp_lte=high, limit=0)
+            assert count == expected_count(low, high)
+        with database(store_url) as connection:
+            hours = connection.execute(
+                text("SELECT hour, readings FROM reading_count ORDER BY hour")
+            ).all()
+        t0_hour = int(T0.timestamp()) // 3600
+        assert [(hour - t0_hour, n) for hour, n in hours] == [
+            (-24 * 365 * 60, 1),
+            (-2, 1),
+            (-1, 2),
+            (0, 4),
+            (1, 2),
+            (2, 2),
+            (5, 1),
+        ]
+    finally:
+        store.close()

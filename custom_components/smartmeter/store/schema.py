@@ -49,6 +49,24 @@ dsmr_reading: Final = Table(
     Index("ix_dsmr_reading_meter_timestamp", "meter", "timestamp"),
 )
 
+# Readings per meter and UTC hour (hours since the Unix epoch, rounded down), kept by the writer in
+# the transaction of the readings, so that list_readings counts a range from the whole hours inside
+# it plus an index count of the partial hours at its two ends. An hour, because both costs stay
+# small at DSMR 5's one reading a second: the ends hold at most 2 x 3,600 rows, a year 8,760 hours.
+# A day would leave up to 172,800 rows to count at the ends, a minute 525,600 hours to add up for
+# a year. Whole UTC hours are also whole local hours in every whole-hour time zone, so a local
+# day's filter has no partial ends. Whatever deletes readings must subtract them here too.
+HOUR_US: Final = 3_600_000_000
+reading_count: Final = Table(
+    "reading_count",
+    metadata,
+    Column("meter", String(64), primary_key=True),
+    Column("hour", BigInteger, primary_key=True, autoincrement=False),
+    Column("readings", Integer, nullable=False),
+    # SQLite: the rows are the primary key's B-tree, which a sum over a range of hours walks.
+    sqlite_with_rowid=False,
+)
+
 meter_statistics: Final = Table(
     "meter_statistics",
     metadata,

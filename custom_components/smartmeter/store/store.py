@@ -6,6 +6,7 @@ awaits the writer's futures through asyncio.wrap_future.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -13,13 +14,14 @@ from datetime import UTC, datetime
 import queue
 import sqlite3
 import threading
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
     Select,
+    Table,
     create_engine,
     event,
     func,
@@ -44,7 +46,7 @@ from .model import (
     row_to_statistics,
     statistics_to_row,
 )
-from .schema import dsmr_reading, meter_statistics
+from .schema import HOUR_US, dsmr_reading, meter_statistics, reading_count
 
 DEFAULT_MAX_QUEUE: Final = 10_000
 # The one driver each database is used with: the one installed and tested.
@@ -176,6 +178,7 @@ class GroupCommitWriter:
         with self._engine.begin() as connection:
             self._transactions += 1
             ids = list(connection.scalars(_INSERT_READINGS, rows)) if rows else []
+            _count_readings(connection, rows)
             for meter, values in statistics.items():
                 _update_statistics(connection, meter, values)
         return ids
@@ -226,31 +229,45 @@ class ReadingStore:
     ) -> tuple[int, list[StoredReading]]:
         """Return how many readings match (bounds inclusive) and one page of them.
 
-        Ordered by timestamp, then by id.
+        Ordered by timestamp, then by id. The count adds up reading_count's whole hours in the
+        range and counts the readings of the partial hours at its ends, so it takes about as
+        long for a year as for a day.
         """
         if limit < 0 or offset < 0:
             raise ValueError(f"limit {limit} and offset {offset} must not be negative")
+        # The exact timestamp is a range of one microsecond.
+        lows = [
+            datetime_to_us(bound) for bound in (timestamp_gte, timestamp_exact) if bound is not None
+        ]
+        highs = [
+            datetime_to_us(bound) for bound in (timestamp_lte, timestamp_exact) if bound is not None
+        ]
+        low = max(lows, default=None)
+        high = min(highs, default=None)
         timestamp = dsmr_reading.c.timestamp
-        conditions: list[ColumnElement[bool]] = [dsmr_reading.c.meter == meter]
-        if timestamp_gte is not None:
-            conditions.append(timestamp >= datetime_to_us(timestamp_gte))
-        if timestamp_lte is not None:
-            conditions.append(timestamp <= datetime_to_us(timestamp_lte))
-        if timestamp_exact is not None:
-            conditions.append(timestamp == datetime_to_us(timestamp_exact))
         order = (
             (timestamp.desc(), dsmr_reading.c.id.desc())
             if descending
             else (timestamp, dsmr_reading.c.id)
         )
-        page = select(dsmr_reading).where(*conditions).order_by(*order)
-        # One transaction, so that the count and the page see the same rows.
-        with self._engine.begin() as connection:
-            count = connection.scalar(
-                select(func.count()).select_from(dsmr_reading).where(*conditions)
-            )
-            rows = connection.execute(page.limit(limit).offset(offset)).mappings().all()
-        return count or 0, [row_to_reading(row) for row in rows]
+        # Both use the (meter, timestamp) index; SQLite's holds the id too, as the rowid, and
+        # PostgreSQL sorts the rare readings of equal timestamp by id (incremental sort).
+        page = (
+            select(dsmr_reading)
+            .where(*_in_range(meter, low, high))
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
+        )
+        with self._engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                # Its default, READ COMMITTED, takes a snapshot per statement.
+                connection.execution_options(isolation_level="REPEATABLE READ")
+            # One transaction, so that the count and the page see the same rows.
+            with connection.begin():
+                count = connection.execute(select(_count(meter, low, high))).scalar_one()
+                rows = connection.execute(page).mappings().all()
+        return count, [row_to_reading(row) for row in rows]
 
     def get_statistics(self, meter: str) -> MeterStatistics:
         """Return a meter's statistics, created with their defaults the first time."""
@@ -332,6 +349,74 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+def _in_range(meter: str, low: int | None, high: int | None) -> list[ColumnElement[bool]]:
+    """Return the conditions of a meter's readings from low to high (inclusive, µs)."""
+    conditions = [dsmr_reading.c.meter == meter]
+    if low is not None:
+        conditions.append(dsmr_reading.c.timestamp >= low)
+    if high is not None:
+        conditions.append(dsmr_reading.c.timestamp <= high)
+    return conditions
+
+
+def _count(meter: str, low: int | None, high: int | None) -> ColumnElement[int]:
+    """Return an expression of how many of a meter's readings lie from low to high (inclusive).
+
+    One statement, so that PostgreSQL takes one snapshot for all its parts.
+    """
+
+    def counted(low: int | None, high: int | None) -> ColumnElement[int]:
+        query = select(func.count()).select_from(dsmr_reading).where(*_in_range(meter, low, high))
+        return query.scalar_subquery()
+
+    # The whole hours in the range: those from first to last.
+    first = None if low is None else -(-low // HOUR_US)
+    last = None if high is None else (high + 1) // HOUR_US - 1
+    if first is not None and last is not None and first > last:
+        # Less than two hours (or nothing, when low > high): count the readings themselves.
+        return counted(low, high)
+    hours = [reading_count.c.meter == meter]
+    if first is not None:
+        hours.append(reading_count.c.hour >= first)
+    if last is not None:
+        hours.append(reading_count.c.hour <= last)
+    whole = select(func.sum(reading_count.c.readings)).where(*hours).scalar_subquery()
+    total: ColumnElement[int] = func.coalesce(whole, 0)
+    if low is not None and first is not None and low < first * HOUR_US:
+        total += counted(low, first * HOUR_US - 1)
+    if high is not None and last is not None and high >= (last + 1) * HOUR_US:
+        total += counted((last + 1) * HOUR_US, high)
+    return total
+
+
+def _count_readings(connection: Connection, rows: list[dict[str, object]]) -> None:
+    """Add new dsmr_reading rows to reading_count, in their transaction."""
+    counts = Counter(
+        (cast(str, row["meter"]), cast(int, row["timestamp"]) // HOUR_US) for row in rows
+    )
+    if not counts:
+        return
+    statement = _upsert(connection, reading_count)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[reading_count.c.meter, reading_count.c.hour],
+            set_={"readings": reading_count.c.readings + statement.excluded.readings},
+        ),
+        # In key order, so that two writers on one PostgreSQL database cannot deadlock here.
+        [
+            {"meter": meter, "hour": hour, "readings": n}
+            for (meter, hour), n in sorted(counts.items())
+        ],
+    )
+
+
+def _upsert(connection: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """Return the INSERT of the connection's database, which has ON CONFLICT."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 def _select_statistics(meter: str) -> Select[Any]:
     return select(meter_statistics).where(meter_statistics.c.meter == meter)
 
@@ -340,12 +425,9 @@ def _ensure_statistics(connection: Connection, meter: str) -> None:
     """Create a meter's statistics row with its defaults unless it exists (django-solo's way)."""
     values = {"meter": meter, "timestamp": datetime_to_us(datetime.now(UTC))}
     # ON CONFLICT, so that two first calls at once do not both insert.
-    if connection.dialect.name == "postgresql":
-        connection.execute(
-            postgresql.insert(meter_statistics).values(values).on_conflict_do_nothing()
-        )
-    else:
-        connection.execute(sqlite.insert(meter_statistics).values(values).on_conflict_do_nothing())
+    connection.execute(
+        _upsert(connection, meter_statistics).values(values).on_conflict_do_nothing()
+    )
 
 
 def _update_statistics(
