@@ -6,8 +6,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
 
+from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.diagnostics import async_get_config_entry_diagnostics
+from custom_components.smartmeter.forward import Target
 
 from .common import network_entry, setup_entry, until
 from .meters import TcpMeter, telegram
@@ -68,3 +71,46 @@ async def test_forward_targets_option(hass: HomeAssistant, tcp_meter: TcpMeter) 
     )
     await hass.async_block_till_done()
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_refusing_target_raises_a_repair_issue(
+    hass: HomeAssistant, tcp_meter: TcpMeter, socket_enabled: None
+) -> None:
+    """A target that refuses the key gets a repair issue, gone once the new key is accepted."""
+    received: list[str] = []
+
+    async def dsmrreading(request: web.Request) -> web.Response:
+        if request.headers.get("X-AUTHKEY") != TARGET_KEY:
+            return web.Response(status=403, text="Invalid auth key")
+        received.append(str((await request.post())["telegram"]))
+        return web.Response(status=201)
+
+    app = web.Application()
+    app.router.add_post("/api/v1/datalogger/dsmrreading", dsmrreading)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    url = str(server.make_url("/api/v1/datalogger/dsmrreading"))
+    entry = network_entry(tcp_meter.port, options={"forward_targets": f"{url} WRONG"})
+    await setup_entry(hass, entry)
+    await tcp_meter.send(telegram("v5.txt"))
+    issue_id = f"forward_blocked_{entry.entry_id}_{Target(url, TARGET_KEY).id}"
+    issues = ir.async_get(hass)
+    await until(hass, lambda: issues.async_get_issue(DOMAIN, issue_id) is not None)
+    issue = issues.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert (issue.translation_key, issue.severity, issue.is_fixable) == (
+        "forward_invalid_auth",
+        ir.IssueSeverity.ERROR,
+        False,
+    )
+    assert issue.translation_placeholders == {"title": entry.title, "url": url}
+
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, "forward_targets": f"{url} {TARGET_KEY}"}
+    )
+    await hass.config_entries.async_reload(entry.entry_id)
+    # The queued telegram is delivered with the corrected key; the issue is gone.
+    await until(hass, lambda: received == [telegram("v5.txt").decode()])
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+    await hass.config_entries.async_unload(entry.entry_id)
+    await server.close()

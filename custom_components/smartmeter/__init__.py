@@ -15,7 +15,11 @@ from homeassistant.const import (
 )
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 from sqlalchemy.exc import SQLAlchemyError
@@ -87,14 +91,42 @@ async def _async_start_forwarding(
         async_get_clientsession(hass), queue, targets, hass.async_add_executor_job
     )
     await forwarder.run()
+    remove_listener = forwarder.add_listener(
+        lambda: _sync_forward_issues(hass, entry, forwarder, stopped=False)
+    )
 
     async def _async_stop(*_args: object) -> None:
+        remove_listener()
         await forwarder.stop()
         await hass.async_add_executor_job(queue.close)
+        # Raised again by the next refusal if the targets still refuse after a reload.
+        _sync_forward_issues(hass, entry, forwarder, stopped=True)
 
     entry.async_on_unload(_async_stop)
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop))
     return forwarder
+
+
+def _sync_forward_issues(
+    hass: HomeAssistant, entry: SmartMeterConfigEntry, forwarder: Forwarder, *, stopped: bool
+) -> None:
+    """Keep a repair issue for each target that refuses telegrams until its settings change."""
+    stats = forwarder.stats()
+    for target in forwarder.targets:
+        issue_id = f"forward_blocked_{entry.entry_id}_{target.id}"
+        reason = None if stopped else stats[target.id].blocked_reason
+        if reason is None:
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+            continue
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=f"forward_{reason}",
+            translation_placeholders={"title": entry.title, "url": target.name},
+        )
 
 
 def default_database_url(hass: HomeAssistant, entry: ConfigEntry) -> str:
