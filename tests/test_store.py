@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 import threading
 import time
 from typing import Any, cast
@@ -108,13 +107,6 @@ def stored(id_: int, value: Reading) -> StoredReading:
 def decimals(value: Reading) -> dict[str, str]:
     """Return the Decimal fields as text, which shows their decimal places."""
     return {name: str(v) for name, v in asdict(value).items() if isinstance(v, Decimal)}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'readings.db'}"
-    return cast(str, request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

@@ -136,7 +136,12 @@ _ELECTRICITY: Final = (
     "electricity2_returned",
 )
 # The minute record's position behind each statistics field.
-_POSITION_OF: Final = dict(zip(_ELECTRICITY, _POSITIONS, strict=True))
+_POSITION_OF: Final = {
+    "electricity1": "delivered_1",
+    "electricity2": "delivered_2",
+    "electricity1_returned": "returned_1",
+    "electricity2_returned": "returned_2",
+}
 _PRICE_FIELDS: Final = (
     "electricity_delivered_1_price",
     "electricity_delivered_2_price",
@@ -291,6 +296,16 @@ class Processor:
         """Run one transaction of a meter's processing; it stays due while a backlog remains."""
         state = self._states.get(meter)
         pending = self._pending.get(meter, _Pending())
+        if state is not None and not pending.late:
+            latest = state.latest_reading
+            if pending.latest is not None:
+                latest = max(latest, pending.latest)
+            if floor_to(latest, MINUTE_US) <= state.minute_frontier:
+                # Only the newest minute got readings: nothing is ready.
+                self._states[meter] = replace(state, latest_reading=latest)
+                pending.latest = None
+                self._due.discard(meter)
+                return
         with self._engine.begin() as connection:
             if state is None:
                 state = _load_state(connection, meter, self._time_zone)
@@ -594,14 +609,26 @@ def _recompute_costs(
         energy = {name: _wh(row[name]) for name in _ELECTRICITY}
         gas = None if row["gas"] is None else _wh(row["gas"])
         costs = day_costs(energy, gas, merge_prices(row["day"], contracts))
-        updates.append({"row_id": row["id"], **_cost_columns(costs)})
+        updates.append(
+            {"row_id": row["id"], **{f"new_{k}": v for k, v in _cost_columns(costs).items()}}
+        )
     if updates:
         connection.execute(
             update(table)
             .where(table.c.id == bindparam("row_id"))
-            .values({name: bindparam(name) for name in updates[0] if name != "row_id"}),
+            # Parameters named apart from the columns, which SQLAlchemy reserves.
+            .values({name: bindparam(f"new_{name}") for name in _COST_COLUMNS}),
             updates,
         )
+
+
+_COST_COLUMNS: Final = (
+    "electricity1_cost",
+    "electricity2_cost",
+    "gas_cost",
+    "fixed_cost",
+    "total_cost",
+)
 
 
 def _cost_columns(costs: _Costs) -> dict[str, int | None]:
@@ -735,11 +762,15 @@ class _Run:
                     select(table.c.read_at, table.c.id).where(
                         table.c.meter == self._meter, table.c.read_at.in_(times)
                     )
-                ).tuples()
+                )
+                .tuples()
+                .all()
             )
         new = [{"meter": self._meter, **r} for r in records if r["read_at"] not in existing]
         changed = [
-            {"row_id": existing[r["read_at"]], **r} for r in records if r["read_at"] in existing
+            {"row_id": existing[r["read_at"]], **{f"new_{k}": v for k, v in r.items()}}
+            for r in records
+            if r["read_at"] in existing
         ]
         if new:
             self._connection.execute(insert(table), new)
@@ -750,7 +781,7 @@ class _Run:
             self._connection.execute(
                 update(table)
                 .where(table.c.id == bindparam("row_id"))
-                .values({name: bindparam(name) for name in records[0] if name != "read_at"}),
+                .values({name: bindparam(f"new_{name}") for name in records[0]}),
                 changed,
             )
         latest = max(cast(int, record["read_at"]) for record in records)
@@ -830,8 +861,11 @@ class _Run:
             currently_delivered=used,
             measured_at=gas.measured_at,
         )
-        result = self._connection.execute(statement.on_conflict_do_nothing())
-        if result.rowcount != 1:
+        # RETURNING tells whether it was inserted: psycopg's rowcount of an INSERT is -1 here.
+        inserted = self._connection.execute(
+            statement.on_conflict_do_nothing().returning(gas_consumption.c.id)
+        ).first()
+        if inserted is None:
             return False
         add_record_counts(self._connection, gas_consumption.name, self._meter, [gas.read_at])
         return True
