@@ -792,6 +792,11 @@ async def test_auth_and_methods(api: Api, path: str) -> None:
 async def test_day_statistics_added_meanwhile(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """A day stored between the uniqueness check and the insert is refused all the same."""
     url = V2 + "/statistics/day"
+    response = await api.client.post(url, data="{", headers={**TOKEN, "Content-Type": "text/csv"})
+    assert (response.status, await response.json()) == (
+        415,
+        {"detail": 'Unsupported media type "text/csv" in request.'},
+    )
     response = await api.client.post(url, json=IMPORTED_DAY, headers=TOKEN)
     assert response.status == 201
     # The check misses it, as if the other insert had come after it.

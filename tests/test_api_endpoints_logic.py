@@ -322,6 +322,7 @@ def test_number_format(value: str, language: Any, expected: str) -> None:
         ("fr, *, nl;q=0.5", "en"),
         ("fr", "en"),
         ("nl;q=2", "en"),  # unparsable: Django ignores the header
+        ("@, nl", "en"),
     ],
 )
 def test_request_language(header: str | None, expected: str) -> None:
