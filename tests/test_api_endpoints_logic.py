@@ -560,7 +560,8 @@ def test_openapi_yaml_lists_the_routes() -> None:
     filters = [p for p in qhp["parameters"] if p["name"].startswith("average_delivered")]
     assert [p["schema"]["format"] for p in filters] == ["date-time", "date-time"]
     v1 = schema["paths"]["/api/v1/datalogger/dsmrreading"]["post"]
-    assert list(v1["responses"]) == ["201", "403"]
+    assert list(v1["responses"]) == ["201", "400", "403", "405", "500"]
+    assert "&id" not in openapi_yaml()  # no YAML anchors
 
 
 def test_record_schema_types() -> None:
