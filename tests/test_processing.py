@@ -8,21 +8,18 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
-
-import pytest
-from sqlalchemy import text
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from custom_components.smartmeter.store import (
-    DayConsumption,
     DayStatistics,
-    DuplicateDay,
     ElectricityConsumption,
     EnergySupplierPrice,
     GasConsumption,
@@ -32,10 +29,7 @@ from custom_components.smartmeter.store import (
     Reading,
     ReadingStore,
     StoredDayStatistics,
-    StoredEnergySupplierPrice,
-    StoredReading,
 )
-from tests.test_store import database
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -228,25 +222,15 @@ class Expected:
     unprocessed: list[Reading]
 
 
-def reference(
-    readings: Sequence[Reading],
-    *,
-    dsmr4: bool,
-    contracts: Sequence[EnergySupplierPrice],
-    imported: Sequence[DayStatistics] = (),
-) -> Expected:
-    """Return what processing should have made of these readings, by the documented rules."""
-    rows = sorted(readings, key=lambda r: r.timestamp)
-    ts = [us(r.timestamp) for r in rows]
-    frontier = max(ts) - max(ts) % MINUTE
-    processed = [(t, r) for t, r in zip(ts, rows, strict=True) if t < frontier]
+def wh(value: Decimal) -> int:
+    return int(value.scaleb(3))
 
-    def wh(value: Decimal) -> int:
-        return int(value.scaleb(3))
 
-    # Minute records, in integers: Wh, W, dV, A.
+def minute_records(processed: Sequence[Reading]) -> list[dict[str, Any]]:
+    """Return the minute records in integers (Wh, W, dV, A) with read_at in µs."""
     by_minute: dict[int, list[Reading]] = defaultdict(list)
-    for t, r in processed:
+    for r in processed:
+        t = us(r.timestamp)
         by_minute[t - t % MINUTE].append(r)
     minutes = []
     for minute, group in sorted(by_minute.items()):
@@ -265,10 +249,13 @@ def reference(
         currents = [r.phase_power_current_l1 or 0 for r in group]
         record["phase_power_current_l1"] = sum(currents) // len(currents)
         minutes.append(record)
+    return minutes
 
-    # Gas records: per new gas timestamp, the value of its first reading.
+
+def gas_records(processed: Sequence[Reading], *, dsmr4: bool) -> list[dict[str, Any]]:
+    """Return per new gas timestamp the value of its first reading, in dm³ and µs."""
     firsts: dict[int, int] = {}
-    for _, r in processed:
+    for r in processed:
         assert r.extra_device_timestamp is not None
         assert r.extra_device_delivered is not None
         firsts.setdefault(us(r.extra_device_timestamp), wh(r.extra_device_delivered))
@@ -284,30 +271,49 @@ def reference(
             }
         )
         previous = delivered
+    return gas
 
-    # Quarter-hour peaks.
+
+def quarter_peaks(rows: Sequence[Reading]) -> list[dict[str, Any]]:
+    ts = [us(r.timestamp) for r in rows]
     peaks = []
     quarter = ts[0] - ts[0] % QUARTER
-    while quarter + QUARTER <= max(ts):
+    while quarter + QUARTER <= ts[-1]:
         low, high = bisect_left(ts, quarter), bisect_right(ts, quarter + QUARTER)
         if high - low >= 2 and ts[high - 1] > ts[low]:
-            (t1, r1), (t2, r2) = (ts[low], rows[low]), (ts[high - 1], rows[high - 1])
-            used = wh(r2.electricity_delivered_1 + r2.electricity_delivered_2) - wh(
-                r1.electricity_delivered_1 + r1.electricity_delivered_2
+            first, last = rows[low], rows[high - 1]
+            used = wh(last.electricity_delivered_1 + last.electricity_delivered_2) - wh(
+                first.electricity_delivered_1 + first.electricity_delivered_2
             )
-            watts = half_up(Decimal(used * 3_600_000_000) / Decimal(t2 - t1), "1")
-            peaks.append({"read_at_start": t1, "read_at_end": t2, "average_delivered": watts})
+            watts = half_up(Decimal(used * 3_600_000_000) / Decimal(ts[high - 1] - ts[low]), "1")
+            peaks.append(
+                {
+                    "read_at_start": first.timestamp,
+                    "read_at_end": last.timestamp,
+                    "average_delivered": watts.scaleb(-3),
+                }
+            )
         quarter += QUARTER
+    return peaks
 
-    minute_times = [m["read_at"] for m in minutes]
-    gas_times = [g["measured"] for g in gas]
 
+class Positions:
+    """B(t) and G(t) over the expected records, and which hours and days are ready."""
+
+    def __init__(self, minutes: list[dict[str, Any]], gas: list[dict[str, Any]]) -> None:
+        self.minutes = minutes
+        self.gas = gas
+        self.minute_times = [m["read_at"] for m in minutes]
+        self.gas_times = [g["measured"] for g in gas]
+
+    @staticmethod
     def boundary(records: list[dict[str, Any]], times: list[int], moment: int) -> dict[str, Any]:
         before = bisect_right(times, moment)
         return records[before - 1] if before else records[0]
 
-    def energy(start: int, end: int) -> dict[str, int]:
-        low, high = boundary(minutes, minute_times, start), boundary(minutes, minute_times, end)
+    def energy(self, start: int, end: int) -> dict[str, int]:
+        low = self.boundary(self.minutes, self.minute_times, start)
+        high = self.boundary(self.minutes, self.minute_times, end)
         return {
             "electricity1": high["delivered_1"] - low["delivered_1"],
             "electricity2": high["delivered_2"] - low["delivered_2"],
@@ -315,87 +321,115 @@ def reference(
             "electricity2_returned": high["returned_2"] - low["returned_2"],
         }
 
-    def gas_used(start: int, end: int) -> int:
+    def gas_used(self, start: int, end: int) -> int:
         return (
-            boundary(gas, gas_times, end)["delivered"]
-            - boundary(gas, gas_times, start)["delivered"]
+            self.boundary(self.gas, self.gas_times, end)["delivered"]
+            - self.boundary(self.gas, self.gas_times, start)["delivered"]
         )
 
-    def has_records(start: int, end: int) -> bool:
+    def has_records(self, start: int, end: int) -> bool:
         return any(
             bisect_right(times, end) > bisect_right(times, start)
-            for times in (minute_times, gas_times)
+            for times in (self.minute_times, self.gas_times)
         )
 
-    latest_minute = minutes[-1]["read_at"]
-    latest_gas = gas[-1]["measured"]
+    def ready(self, end: int) -> bool:
+        latest_minute = self.minute_times[-1]
+        return latest_minute >= end and (
+            self.gas_times[-1] >= end or latest_minute >= end + 2 * HOUR
+        )
 
-    def ready(end: int) -> bool:
-        return latest_minute >= end and (latest_gas >= end or latest_minute >= end + 2 * HOUR)
 
-    first_minute = ts[0] - ts[0] % MINUTE
+def day_statistics(
+    rows: Sequence[Reading],
+    positions: Positions,
+    day: date,
+    contracts: Sequence[EnergySupplierPrice],
+) -> dict[str, Any]:
+    start, end = local_bounds(day)
+    e = {name: Decimal(v).scaleb(-3) for name, v in positions.energy(start, end).items()}
+    day_gas = Decimal(positions.gas_used(start, end)).scaleb(-3)
+    prices = merged_prices(day, contracts)
+    cost1 = half_up(
+        e["electricity1"] * prices.electricity_delivered_1_price
+        - e["electricity1_returned"] * prices.electricity_returned_1_price
+    )
+    cost2 = half_up(
+        e["electricity2"] * prices.electricity_delivered_2_price
+        - e["electricity2_returned"] * prices.electricity_returned_2_price
+    )
+    gas_cost = half_up(day_gas * prices.gas_price)
+    # A day may have records but no readings: a gas position measured at its end.
+    first = next((r for r in rows if start <= us(r.timestamp) < end), None)
+    first_gas = next(
+        (
+            r
+            for r in rows
+            if us(r.timestamp) >= start
+            and r.extra_device_timestamp is not None
+            and start <= us(r.extra_device_timestamp) < end
+        ),
+        None,
+    )
+    return {
+        "day": day,
+        **e,
+        "electricity1_cost": cost1,
+        "electricity2_cost": cost2,
+        "gas": day_gas,
+        "gas_cost": gas_cost,
+        "lowest_temperature": None,
+        "highest_temperature": None,
+        "average_temperature": None,
+        "fixed_cost": half_up(prices.fixed_daily_cost),
+        "total_cost": half_up(cost1 + cost2 + gas_cost + prices.fixed_daily_cost),
+        "electricity_reading_timestamp": first and first.timestamp,
+        "electricity1_reading": first and first.electricity_delivered_1,
+        "electricity2_reading": first and first.electricity_delivered_2,
+        "electricity1_returned_reading": first and first.electricity_returned_1,
+        "electricity2_returned_reading": first and first.electricity_returned_2,
+        "gas_reading_timestamp": first_gas and first_gas.extra_device_timestamp,
+        "gas_reading": first_gas and first_gas.extra_device_delivered,
+    }
+
+
+def reference(
+    readings: Sequence[Reading],
+    *,
+    dsmr4: bool,
+    contracts: Sequence[EnergySupplierPrice],
+    imported: Sequence[DayStatistics] = (),
+) -> Expected:
+    """Return what processing should have made of these readings, by the documented rules."""
+    rows = sorted(readings, key=lambda r: r.timestamp)
+    latest = us(rows[-1].timestamp)
+    frontier = latest - latest % MINUTE
+    processed = [r for r in rows if us(r.timestamp) < frontier]
+    minutes = minute_records(processed)
+    gas = gas_records(processed, dsmr4=dsmr4)
+    positions = Positions(minutes, gas)
+
+    first_minute = us(rows[0].timestamp) - us(rows[0].timestamp) % MINUTE
     hours = []
     hour = first_minute - first_minute % HOUR
-    while ready(hour + HOUR):
-        if has_records(hour, hour + HOUR):
-            e = energy(hour, hour + HOUR)
-            hours.append({"hour_start": hour, **e, "gas": gas_used(hour, hour + HOUR)})
+    while positions.ready(hour + HOUR):
+        if positions.has_records(hour, hour + HOUR):
+            energy = positions.energy(hour, hour + HOUR)
+            hours.append(
+                {"hour_start": at(hour)}
+                | {name: scaled(value, 3) for name, value in energy.items()}
+                | {"gas": scaled(positions.gas_used(hour, hour + HOUR), 3)}
+            )
         hour += HOUR
 
     imported_days = {day.day: day for day in imported}
     days = []
     day = at(first_minute).astimezone(AMSTERDAM).date()
-    while ready(local_bounds(day)[1]):
-        start, end = local_bounds(day)
+    while positions.ready(local_bounds(day)[1]):
         if day in imported_days:
             days.append(asdict(imported_days[day]))
-        elif has_records(start, end):
-            e = {name: Decimal(v).scaleb(-3) for name, v in energy(start, end).items()}
-            day_gas = Decimal(gas_used(start, end)).scaleb(-3)
-            prices = merged_prices(day, contracts)
-            cost1 = half_up(
-                e["electricity1"] * prices.electricity_delivered_1_price
-                - e["electricity1_returned"] * prices.electricity_returned_1_price
-            )
-            cost2 = half_up(
-                e["electricity2"] * prices.electricity_delivered_2_price
-                - e["electricity2_returned"] * prices.electricity_returned_2_price
-            )
-            gas_cost = half_up(day_gas * prices.gas_price)
-            # A day may have records but no readings: a gas position measured at its end.
-            first = next((r for t, r in zip(ts, rows, strict=True) if start <= t < end), None)
-            first_gas = next(
-                (
-                    r
-                    for t, r in zip(ts, rows, strict=True)
-                    if t >= start
-                    and r.extra_device_timestamp is not None
-                    and start <= us(r.extra_device_timestamp) < end
-                ),
-                None,
-            )
-            days.append(
-                {
-                    "day": day,
-                    **e,
-                    "electricity1_cost": cost1,
-                    "electricity2_cost": cost2,
-                    "gas": day_gas,
-                    "gas_cost": gas_cost,
-                    "lowest_temperature": None,
-                    "highest_temperature": None,
-                    "average_temperature": None,
-                    "fixed_cost": half_up(prices.fixed_daily_cost),
-                    "total_cost": half_up(cost1 + cost2 + gas_cost + prices.fixed_daily_cost),
-                    "electricity_reading_timestamp": first and first.timestamp,
-                    "electricity1_reading": first and first.electricity_delivered_1,
-                    "electricity2_reading": first and first.electricity_delivered_2,
-                    "electricity1_returned_reading": first and first.electricity_returned_1,
-                    "electricity2_returned_reading": first and first.electricity_returned_2,
-                    "gas_reading_timestamp": first_gas and first_gas.extra_device_timestamp,
-                    "gas_reading": first_gas and first_gas.extra_device_delivered,
-                }
-            )
+        elif positions.has_records(*local_bounds(day)):
+            days.append(day_statistics(rows, positions, day, contracts))
         day += timedelta(days=1)
 
     return Expected(
@@ -422,20 +456,10 @@ def reference(
             }
             for g in gas
         ],
-        peaks=[
-            {
-                "read_at_start": at(p["read_at_start"]),
-                "read_at_end": at(p["read_at_end"]),
-                "average_delivered": p["average_delivered"].scaleb(-3),
-            }
-            for p in peaks
-        ],
-        hours=[
-            {"hour_start": at(h.pop("hour_start"))} | {k: scaled(v, 3) for k, v in h.items()}
-            for h in hours
-        ],
+        peaks=quarter_peaks(rows),
+        hours=hours,
         days=days,
-        unprocessed=[r for t, r in zip(ts, rows, strict=True) if t >= frontier],
+        unprocessed=[r for r in rows if us(r.timestamp) >= frontier],
     )
 
 
@@ -492,20 +516,21 @@ def hour_sums(store: ReadingStore, meter: str, day: date) -> dict[str, Decimal]:
 # Tests.
 
 
+IMPORTED = DayStatistics(
+    day=date(2026, 10, 25),
+    electricity1=Decimal("1.000"),
+    electricity2=Decimal("2.000"),
+    electricity1_returned=Decimal("0.000"),
+    electricity2_returned=Decimal("0.500"),
+    electricity1_cost=Decimal("0.21"),
+    electricity2_cost=Decimal("0.50"),
+    total_cost=Decimal("0.71"),
+)
+
+
 def test_stream_across_dst_restart_late_data_and_prices(store_url: str) -> None:
     five = Meter(step=20, gas_minutes=5).run(FIVE_SEGMENTS)
     four = Meter(step=30, gas_minutes=60).run(FOUR_SEGMENTS)
-    # Posted before its day is processed: processing must leave it as it is.
-    imported = DayStatistics(
-        day=date(2026, 10, 25),
-        electricity1=Decimal("1.000"),
-        electricity2=Decimal("2.000"),
-        electricity1_returned=Decimal("0.000"),
-        electricity2_returned=Decimal("0.500"),
-        electricity1_cost=Decimal("0.21"),
-        electricity2_cost=Decimal("0.50"),
-        total_cost=Decimal("0.71"),
-    )
     half = len(five) // 2
 
     store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
@@ -513,8 +538,9 @@ def test_stream_across_dst_restart_late_data_and_prices(store_url: str) -> None:
         store.replace_prices(FIVE, CONTRACTS)
         store.replace_prices(FOUR, CONTRACTS)
         store.update_statistics(FOUR, dsmr_version="42")
-        stored = store.add_day_statistics(FOUR, imported)
-        assert asdict(stored) == asdict(imported) | {"id": stored.id}
+        # Posted before its day is processed: processing must leave it as it is.
+        stored = store.add_day_statistics(FOUR, IMPORTED)
+        assert asdict(stored) == asdict(IMPORTED) | {"id": stored.id}
         submit(store, FIVE, five[:half])
         store.wait_processed()
         assert_processed(store, FIVE, reference(five[:half], dsmr4=False, contracts=CONTRACTS))
@@ -527,93 +553,193 @@ def test_stream_across_dst_restart_late_data_and_prices(store_url: str) -> None:
         submit(store, FOUR, four, size=250)
         store.wait_processed()
         assert_processed(store, FIVE, reference(five, dsmr4=False, contracts=CONTRACTS))
-        expected_four = reference(four, dsmr4=True, contracts=CONTRACTS, imported=[imported])
+        expected_four = reference(four, dsmr4=True, contracts=CONTRACTS, imported=[IMPORTED])
         assert_processed(store, FOUR, expected_four)
-
         # DSMR 4: hourly gas records, an hour before the meter's gas timestamp.
         gas = store.list_records(GasConsumption, FOUR, limit=2)[1]
         assert [g.read_at for g in gas] == [local(2026, 10, 24, 4), local(2026, 10, 24, 5)]
-
-        # Whole local days: 23 hours in March, 25 in October, all of them with readings.
-        for day, n in ((date(2026, 3, 29), 23), (date(2026, 10, 25), 25)):
-            start, end = local_bounds(day)
-            count, _ = store.list_records(
-                HourStatistics,
-                FIVE,
-                filters=[("hour_start", "gte", at(start)), ("hour_start", "lte", at(end - 1))],
-                limit=0,
-            )
-            assert count == n
-
-        # Known totals: a day is the positions at the last readings before its midnights
-        # (a record stamped at midnight holds them), and its hours add up to it.
-        days = {d.day: d for d in store.list_records(StoredDayStatistics, FIVE, limit=100)[1]}
-        by_time = {r.timestamp: r for r in five}
-        for day in (date(2026, 3, 29), date(2026, 10, 25)):
-            last_before = [
-                by_time[datetime.combine(d, time(), tzinfo=AMSTERDAM) - timedelta(seconds=10)]
-                for d in (day, day + timedelta(days=1))
-            ]
-            delivered = [r.electricity_delivered_1 + r.electricity_delivered_2 for r in last_before]
-            statistics = days[day]
-            assert statistics.electricity1 + statistics.electricity2 == delivered[1] - delivered[0]
-            assert hour_sums(store, FIVE, day) == {
-                "electricity1": statistics.electricity1,
-                "electricity2": statistics.electricity2,
-                "electricity1_returned": statistics.electricity1_returned,
-                "gas": statistics.gas,
-            }
-            # Gas cost agrees with gas.
-            assert statistics.gas_cost == half_up(
-                cast_decimal(statistics.gas) * merged_prices(day, CONTRACTS).gas_price
-            )
-        # Oct 26 had two hours offline: those hours have no statistics, the next hour with
-        # records gets what they used, and the day still adds up.
-        start = us(local(2026, 10, 26, 11))
-        hours = store.list_records(
-            HourStatistics, FIVE, filters=[("hour_start", "gte", at(start))], limit=2
-        )[1]
-        assert [h.hour_start for h in hours] == [local(2026, 10, 26, 12), local(2026, 10, 26, 13)]
-        assert hours[0].electricity2 > hours[1].electricity2
-        assert hour_sums(store, FIVE, date(2026, 10, 26))["electricity2"] == (
-            days[date(2026, 10, 26)].electricity2
-        )
-
-        # Late readings: one into the offline hours (a new minute), one at the end of an hour
-        # raising its last minute's positions, with a gas position the meter had then.
-        after_gap = next(r for r in five if r.timestamp >= local(2026, 10, 26, 12, 50))
-        late_gap = replace(
-            after_gap,
-            timestamp=local(2026, 10, 26, 11, 30, 5),
-            electricity_delivered_2=after_gap.electricity_delivered_2 - Decimal("0.100"),
-            extra_device_timestamp=local(2026, 10, 26, 11, 30),
-        )
-        following = next(r for r in five if r.timestamp == local(2026, 10, 25, 9, 0, 10))
-        late_end = replace(following, timestamp=local(2026, 10, 25, 8, 59, 55))
-        late = [late_end, late_gap, replace(late_gap, timestamp=late_gap.timestamp + US)]
-        store.writer.submit(FIVE, late).result(timeout=10)
-        store.wait_processed()
-        assert_processed(store, FIVE, reference([*five, *late], dsmr4=False, contracts=CONTRACTS))
-        hour_8 = store.list_records(
-            HourStatistics, FIVE, filters=[("hour_start", "exact", local(2026, 10, 25, 8))]
-        )[1][0]
-        assert hour_8.electricity2 == (
-            following.electricity_delivered_2
-            - next(
-                r for r in five if r.timestamp == local(2026, 10, 25, 7, 59, 50)
-            ).electricity_delivered_2
-        )
-
+        check_days(store, five)
+        check_late_readings(store, five)
         # New prices: every generated day's costs follow, the imported day stays.
         new_prices = (replace(CONTRACTS[0], end=date(2099, 12, 31), gas_price=Decimal("2.5")),)
         store.replace_prices(FOUR, new_prices)
         assert_processed(
-            store, FOUR, reference(four, dsmr4=True, contracts=new_prices, imported=[imported])
+            store, FOUR, reference(four, dsmr4=True, contracts=new_prices, imported=[IMPORTED])
         )
     finally:
         store.close()
 
 
-def cast_decimal(value: Decimal | None) -> Decimal:
-    assert value is not None
-    return value
+def check_days(store: ReadingStore, five: Sequence[Reading]) -> None:
+    """Check whole local days across DST, known totals, and days with offline hours."""
+    # 23 hours in March, 25 in October, all of them with readings.
+    for day, n in ((date(2026, 3, 29), 23), (date(2026, 10, 25), 25)):
+        start, end = local_bounds(day)
+        count, _ = store.list_records(
+            HourStatistics,
+            FIVE,
+            filters=[("hour_start", "gte", at(start)), ("hour_start", "lte", at(end - 1))],
+            limit=0,
+        )
+        assert count == n
+
+    # Known totals: a day is the positions at the last readings before its midnights (a record
+    # stamped at midnight holds them), its hours add up to it, its gas cost is its gas's.
+    days = {d.day: d for d in store.list_records(StoredDayStatistics, FIVE, limit=100)[1]}
+    by_time = {r.timestamp: r for r in five}
+    for day in (date(2026, 3, 29), date(2026, 10, 25), date(2026, 10, 26)):
+        last_before = [
+            by_time[datetime.combine(d, time(), tzinfo=AMSTERDAM) - timedelta(seconds=10)]
+            for d in (day, day + timedelta(days=1))
+        ]
+        delivered = [r.electricity_delivered_1 + r.electricity_delivered_2 for r in last_before]
+        statistics = days[day]
+        assert statistics.electricity1 + statistics.electricity2 == delivered[1] - delivered[0]
+        assert hour_sums(store, FIVE, day) == {
+            "electricity1": statistics.electricity1,
+            "electricity2": statistics.electricity2,
+            "electricity1_returned": statistics.electricity1_returned,
+            "gas": statistics.gas,
+        }
+        assert statistics.gas is not None
+        assert statistics.gas_cost == half_up(
+            statistics.gas * merged_prices(day, CONTRACTS).gas_price
+        )
+        # What /consumption/today shows of a past day is its statistics.
+        consumption = store.day_consumption(FIVE, day)
+        assert consumption is not None
+        shown = asdict(consumption)
+        merged = ("electricity_merged", "electricity_returned_merged", "prices")
+        assert {name: value for name, value in shown.items() if name not in merged} == {
+            name: getattr(statistics, name) for name in shown if name not in merged
+        }
+        assert consumption.electricity_merged == statistics.electricity1 + statistics.electricity2
+        assert consumption.electricity_returned_merged == (
+            statistics.electricity1_returned + statistics.electricity2_returned
+        )
+        assert consumption.prices == merged_prices(day, CONTRACTS)
+
+    # Oct 26 had hours offline: those have no statistics, the next hour with records gets what
+    # they used.
+    hours = store.list_records(
+        HourStatistics, FIVE, filters=[("hour_start", "gte", local(2026, 10, 26, 10))], limit=3
+    )[1]
+    assert [h.hour_start for h in hours] == [
+        local(2026, 10, 26, 10),
+        local(2026, 10, 26, 12),
+        local(2026, 10, 26, 13),
+    ]
+    assert hours[1].electricity2 == (
+        by_time[local(2026, 10, 26, 12, 59, 50)].electricity_delivered_2
+        - by_time[local(2026, 10, 26, 10, 9, 50)].electricity_delivered_2
+    )
+
+
+def check_late_readings(store: ReadingStore, five: Sequence[Reading]) -> None:
+    """Late readings: into the offline hours (new minutes, gas) and into an hour's last minute."""
+    after_gap = next(r for r in five if r.timestamp >= local(2026, 10, 26, 12, 50))
+    late_gap = replace(
+        after_gap,
+        timestamp=local(2026, 10, 26, 11, 30, 5),
+        electricity_delivered_2=after_gap.electricity_delivered_2 - Decimal("0.100"),
+        extra_device_timestamp=local(2026, 10, 26, 11, 30),
+    )
+    following = next(r for r in five if r.timestamp == local(2026, 10, 25, 9, 0, 10))
+    # Raises the positions of 8:59's record: hour 8 gets what hour 9 had.
+    late_end = replace(following, timestamp=local(2026, 10, 25, 8, 59, 55))
+    late = [late_end, late_gap, replace(late_gap, timestamp=late_gap.timestamp + US)]
+    store.writer.submit(FIVE, late).result(timeout=10)
+    store.wait_processed()
+    assert_processed(store, FIVE, reference([*five, *late], dsmr4=False, contracts=CONTRACTS))
+    hour_8 = store.list_records(
+        HourStatistics, FIVE, filters=[("hour_start", "exact", local(2026, 10, 25, 8))]
+    )[1]
+    before = next(r for r in five if r.timestamp == local(2026, 10, 25, 7, 59, 50))
+    assert hour_8[0].electricity2 == (
+        following.electricity_delivered_2 - before.electricity_delivered_2
+    )
+    hour_11 = store.list_records(
+        HourStatistics, FIVE, filters=[("hour_start", "exact", local(2026, 10, 26, 11))]
+    )[1]
+    assert (
+        hour_11[0].electricity2
+        == late_gap.electricity_delivered_2
+        - (
+            next(r for r in five if r.timestamp == local(2026, 10, 26, 10, 9, 50))
+        ).electricity_delivered_2
+    )
+
+
+def test_minute_averages_and_quarter_hour_peaks_round(store: ReadingStore) -> None:
+    def reading(
+        moment: datetime, wh: int, watts: int = 0, dv: int = 2300, amps: int = 0
+    ) -> Reading:
+        return Reading(
+            timestamp=moment,
+            electricity_delivered_1=Decimal(wh).scaleb(-3),
+            electricity_returned_1=Decimal("0.000"),
+            electricity_delivered_2=Decimal("2.000"),
+            electricity_returned_2=Decimal("0.000"),
+            electricity_currently_delivered=Decimal(watts).scaleb(-3),
+            electricity_currently_returned=Decimal("0.000"),
+            phase_voltage_l1=Decimal(dv).scaleb(-1),
+            phase_power_current_l1=amps,
+        )
+
+    t0 = datetime(2026, 11, 22, 10, tzinfo=UTC)
+
+    def t(minutes: int, seconds: int = 0) -> datetime:
+        return t0 + timedelta(minutes=minutes, seconds=seconds)
+
+    readings = [
+        # Averages 1.5 W, 2301.5 dV, 1.5 A, then 2.5 W, 2302.5 dV, 2.5 A.
+        reading(t(0), 1000, 1, 2301, 1),
+        reading(t(0, 30), 1000, 2, 2302, 2),
+        reading(t(1), 1000, 2, 2302, 2),
+        reading(t(1, 30), 1000, 3, 2303, 3),
+        # 1 Wh in 800 s: 4.5 W, half up to 0.005 kW.
+        reading(t(13, 20), 1001),
+        # 3 Wh from 10:15:01 to the reading at the quarter's end: 12.0133 W.
+        reading(t(15, 1), 1001),
+        reading(t(30), 1004),
+        # Nothing used.
+        reading(t(45), 1004),
+        # 1 Wh in 900 s: 4 W. The quarters after have one reading each: no peak.
+        reading(t(60), 1005),
+        reading(t(80), 1005),
+        reading(t(110), 1006),
+    ]
+    # In two submissions, the second late for the first: the same records as at once.
+    store.writer.submit(METER, readings[1::2]).result(timeout=10)
+    store.writer.submit(METER, readings[0::2]).result(timeout=10)
+    store.wait_processed()
+
+    minutes = store.list_records(ElectricityConsumption, METER, limit=2)[1]
+    assert [
+        (m.read_at, m.currently_delivered, m.phase_voltage_l1, m.phase_power_current_l1)
+        for m in minutes
+    ] == [
+        (t(1), Decimal("0.002"), Decimal("230.2"), 1),
+        (t(2), Decimal("0.002"), Decimal("230.2"), 2),
+    ]
+    assert store.list_records(ElectricityConsumption, METER, limit=0)[0] == 8
+    peaks = store.list_records(QuarterHourPeak, METER)[1]
+    assert [(p.read_at_start, p.read_at_end, p.average_delivered) for p in peaks] == [
+        (t(0), t(13, 20), Decimal("0.005")),
+        (t(15, 1), t(30), Decimal("0.012")),
+        (t(30), t(45), Decimal("0.000")),
+        (t(45), t(60), Decimal("0.004")),
+    ]
+    assert store.processing_status(METER) == ProcessingStatus(
+        unprocessed_readings=1, oldest_unprocessed=t(110), latest_day=None
+    )
+    # No gas to wait for: hour 10 is made (from its first record, nothing before it), hour 11
+    # waits for a record at or after its end.
+    hours = store.list_records(HourStatistics, METER)[1]
+    assert [(h.hour_start, h.electricity1, h.gas) for h in hours] == [
+        (t(0), Decimal("0.004"), Decimal("0.000"))
+    ]
+    assert store.list_records(GasConsumption, METER) == (0, [])
+
+
+METER = "01JCNFB7Q2W4E6R8T0Y2U4I6O8"
