@@ -17,9 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
 from custom_components.smartmeter.store import (
     DayStatistics,
+    DuplicateDay,
     ElectricityConsumption,
     EnergySupplierPrice,
     GasConsumption,
@@ -29,7 +31,10 @@ from custom_components.smartmeter.store import (
     Reading,
     ReadingStore,
     StoredDayStatistics,
+    StoredEnergySupplierPrice,
+    processing,
 )
+from tests.test_store import VERSION_3_TABLES, database
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -49,8 +54,10 @@ def at(micros: int) -> datetime:
     return EPOCH + micros * US
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMSTERDAM)  # type: ignore[misc]
+def local(*fields: int) -> datetime:
+    """Return the Amsterdam time of year, month, day[, hour[, minute[, second]]]."""
+    year, month, day, hour, minute, second = (*fields, 0, 0, 0)[:6]
+    return datetime(year, month, day, hour, minute, second, tzinfo=AMSTERDAM)
 
 
 def scaled(value: int | None, places: int) -> Decimal | None:
@@ -322,10 +329,9 @@ class Positions:
         }
 
     def gas_used(self, start: int, end: int) -> int:
-        return (
-            self.boundary(self.gas, self.gas_times, end)["delivered"]
-            - self.boundary(self.gas, self.gas_times, start)["delivered"]
-        )
+        high: int = self.boundary(self.gas, self.gas_times, end)["delivered"]
+        low: int = self.boundary(self.gas, self.gas_times, start)["delivered"]
+        return high - low
 
     def has_records(self, start: int, end: int) -> bool:
         return any(
@@ -335,7 +341,7 @@ class Positions:
 
     def ready(self, end: int) -> bool:
         latest_minute = self.minute_times[-1]
-        return latest_minute >= end and (
+        return latest_minute >= end and bool(
             self.gas_times[-1] >= end or latest_minute >= end + 2 * HOUR
         )
 
@@ -743,3 +749,317 @@ def test_minute_averages_and_quarter_hour_peaks_round(store: ReadingStore) -> No
 
 
 METER = "01JCNFB7Q2W4E6R8T0Y2U4I6O8"
+OTHER = "01JCNFC3X5Z7V9B1N3M5K7J9H1"
+# Nov 21 21:00 to Nov 22 02:30 local (UTC+1): one whole day's end, hours on both sides.
+EVENING = (Segment(local(2026, 11, 21, 21, 0, 10), local(2026, 11, 22, 2, 30)),)
+
+
+def evening(store: ReadingStore) -> list[Reading]:
+    readings = Meter(step=20, gas_minutes=5).run(EVENING)
+    submit(store, METER, readings)
+    store.wait_processed()
+    return readings
+
+
+def test_list_records_filters_order_pages_and_counts(store: ReadingStore) -> None:
+    store.replace_prices(METER, CONTRACTS)
+    evening(store)
+    minutes = store.list_records(ElectricityConsumption, METER, limit=1000)[1]
+    assert len(minutes) == 329
+    gas = store.list_records(GasConsumption, METER, limit=1000)[1]
+    assert len(gas) == 66
+    hour = local(2026, 11, 21, 22)
+    bounds: list[datetime | None] = [None] + [
+        hour + timedelta(minutes=minutes) + shift
+        for minutes in (-61, -60, 0, 1, 60, 61, 180, 400)
+        for shift in (-US, timedelta(0))
+    ]
+    for records, record_type in ((minutes, ElectricityConsumption), (gas, GasConsumption)):
+        for low in bounds:
+            for high in bounds:
+                filters: list[tuple[str, Any, datetime | date]] = []
+                if low is not None:
+                    filters.append(("read_at", "gte", low))
+                if high is not None:
+                    filters.append(("read_at", "lte", high))
+                count, _ = store.list_records(record_type, METER, filters=filters, limit=0)
+                assert count == sum(
+                    (low is None or low <= r.read_at) and (high is None or r.read_at <= high)
+                    for r in records
+                ), (record_type, low, high)
+    assert store.list_records(
+        ElectricityConsumption, METER, filters=[("read_at", "exact", minutes[5].read_at)]
+    ) == (1, [minutes[5]])
+    assert store.list_records(
+        ElectricityConsumption, METER, ordering=[("read_at", True)], limit=7, offset=3
+    ) == (329, minutes[::-1][3:10])
+    assert store.list_records(ElectricityConsumption, OTHER) == (0, [])
+
+    peaks = store.list_records(QuarterHourPeak, METER, limit=100)[1]
+    assert len(peaks) == 21
+    by_power = sorted(peaks, key=lambda p: (p.average_delivered, p.id), reverse=True)
+    assert store.list_records(
+        QuarterHourPeak, METER, ordering=[("average_delivered", True)], limit=5, offset=2
+    ) == (21, by_power[2:7])
+    late = [p for p in peaks if p.read_at_start >= local(2026, 11, 22, 1)]
+    assert store.list_records(
+        QuarterHourPeak, METER, filters=[("read_at_start", "gte", local(2026, 11, 22, 1))]
+    ) == (len(late), late)
+
+    days = store.list_records(StoredDayStatistics, METER)[1]
+    assert [d.day for d in days] == [date(2026, 11, 21)]
+    assert store.list_records(
+        StoredDayStatistics, METER, filters=[("day", "exact", date(2026, 11, 21))]
+    ) == (1, days)
+    assert store.list_records(
+        StoredDayStatistics, METER, filters=[("day", "gte", date(2026, 11, 22))]
+    ) == (0, [])
+
+    prices = store.list_records(StoredEnergySupplierPrice, METER)[1]
+    assert [asdict(p) for p in prices] == [
+        asdict(c) | {"id": p.id} for c, p in zip(CONTRACTS, prices, strict=True)
+    ]
+    assert store.list_records(
+        StoredEnergySupplierPrice,
+        METER,
+        filters=[("end", "lte", date(2026, 12, 31)), ("start", "gte", date(2026, 10, 25))],
+        ordering=[("end", True)],
+    ) == (1, [prices[2]])
+    assert store.list_records(StoredEnergySupplierPrice, METER, ordering=[("end", True)]) == (
+        3,
+        [prices[1], prices[2], prices[0]],
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"filters": [("day", "gte", date(2026, 1, 1))]}, "no datetime or date field 'day'"),
+        ({"filters": [("read_at", "gte", date(2026, 1, 1))]}, "compared with a datetime"),
+        ({"filters": [("read_at", "above", datetime(2026, 1, 1, tzinfo=UTC))]}, "operator"),
+        ({"ordering": [("meter", False)]}, "no field 'meter' to order by"),
+        ({"limit": -1}, "must not be negative"),
+    ],
+)
+def test_list_records_refuses(store: ReadingStore, arguments: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        store.list_records(ElectricityConsumption, METER, **arguments)
+
+
+def test_list_records_refuses_dates_for_datetimes_and_unlisted_types(store: ReadingStore) -> None:
+    with pytest.raises(ValueError, match="compared with a date"):
+        store.list_records(
+            StoredDayStatistics, METER, filters=[("day", "lte", datetime(2026, 1, 1, tzinfo=UTC))]
+        )
+    with pytest.raises(ValueError, match="DayStatistics records are not listed"):
+        store.list_records(DayStatistics, METER)  # type: ignore[type-var]
+
+
+def test_latest_prices_day_consumption_and_imported_days(store: ReadingStore) -> None:
+    assert store.latest_reading(METER) is None
+    assert store.latest_gas(METER) is None
+    assert store.day_prices(METER, date(2026, 11, 21)) is None
+    store.replace_prices(METER, CONTRACTS)
+    readings = evening(store)
+
+    latest = store.latest_reading(METER)
+    assert latest is not None
+    assert asdict(latest) == asdict(readings[-1]) | {"id": len(readings)}
+    gas = store.latest_gas(METER)
+    assert gas == store.list_records(GasConsumption, METER, ordering=[("read_at", True)])[1][0]
+    assert gas is not None
+    assert gas.read_at == local(2026, 11, 22, 2, 25)
+
+    assert store.day_prices(METER, date(2026, 10, 24)) == CONTRACTS[0]
+    assert store.day_prices(METER, date(2026, 10, 26)) == EnergySupplierPrice(
+        start=date(2026, 10, 26),
+        end=date(2026, 10, 26),
+        description="Zero priced contract",
+        electricity_delivered_1_price=Decimal("0.223456"),
+        electricity_delivered_2_price=Decimal("0.261234"),
+        gas_price=Decimal("0.000000"),
+        electricity_returned_1_price=Decimal("0.081111"),
+        electricity_returned_2_price=Decimal("0.092222"),
+        fixed_daily_cost=Decimal("0.000000"),
+    )
+
+    # Today, up to the latest minute record: 02:29 local.
+    today = store.day_consumption(METER, date(2026, 11, 22))
+    by_time = {r.timestamp: r for r in readings}
+    start, end = by_time[local(2026, 11, 21, 23, 59, 50)], by_time[local(2026, 11, 22, 2, 28, 50)]
+    assert today is not None
+    assert today.electricity1 == end.electricity_delivered_1 - start.electricity_delivered_1
+    assert today.electricity1 == Decimal("1.119")
+    assert today.gas == cast_decimal(end.extra_device_delivered) - cast_decimal(
+        start.extra_device_delivered
+    )
+    prices = CONTRACTS[1]
+    assert today.electricity1_cost == half_up(
+        today.electricity1 * prices.electricity_delivered_1_price
+    )
+    assert today.total_cost == half_up(
+        today.electricity1_cost + today.gas_cost + prices.fixed_daily_cost
+    )
+    assert today.fixed_cost == Decimal("-0.11")
+    assert store.day_consumption(METER, date(2026, 11, 23)) is None
+    assert store.day_consumption(OTHER, date(2026, 11, 22)) is None
+
+    generated = store.list_records(StoredDayStatistics, METER)[1][0]
+    with pytest.raises(DuplicateDay, match="2026-11-21"):
+        store.add_day_statistics(METER, replace(IMPORTED, day=date(2026, 11, 21)))
+    assert store.list_records(StoredDayStatistics, METER)[1] == [generated]
+    added = store.add_day_statistics(OTHER, replace(IMPORTED, day=date(2026, 11, 21)))
+    with pytest.raises(DuplicateDay):
+        store.add_day_statistics(OTHER, replace(IMPORTED, day=date(2026, 11, 21)))
+    assert store.list_records(StoredDayStatistics, OTHER) == (1, [added])
+    assert store.processing_status(OTHER) == ProcessingStatus(
+        unprocessed_readings=0, oldest_unprocessed=None, latest_day=date(2026, 11, 21)
+    )
+
+
+def cast_decimal(value: Decimal | None) -> Decimal:
+    assert value is not None
+    return value
+
+
+def by_utc_hour(times: Sequence[datetime]) -> dict[int, int]:
+    counts: dict[int, int] = defaultdict(int)
+    for moment in times:
+        counts[us(moment) // HOUR] += 1
+    return counts
+
+
+def test_retention_thins_old_hours_exactly(store: ReadingStore) -> None:
+    evening(store)
+    readings = store.list_readings(METER, limit=10_000)[1]
+    minutes = store.list_records(ElectricityConsumption, METER, limit=1000)[1]
+    gas = store.list_records(GasConsumption, METER, limit=1000)[1]
+    hours = store.list_records(HourStatistics, METER, limit=100)
+    days = store.list_records(StoredDayStatistics, METER)
+    older_than = local(2026, 11, 22, 0, 30)
+
+    def thinned(records: Sequence[Any], time: str, max_hours: int) -> tuple[list[Any], int]:
+        """Return the records retention keeps, and how many it deletes."""
+        counts = by_utc_hour([getattr(r, time) for r in records])
+        old = [h for h, n in sorted(counts.items()) if n > 2 and (h + 1) * HOUR <= us(older_than)]
+        thin = set(old[:max_hours])
+        kept = [
+            r
+            for i, r in enumerate(records)
+            if us(getattr(r, time)) // HOUR not in thin
+            or i == 0
+            or i == len(records) - 1
+            or us(getattr(records[i - 1], time)) // HOUR != us(getattr(r, time)) // HOUR
+            or us(getattr(records[i + 1], time)) // HOUR != us(getattr(r, time)) // HOUR
+        ]
+        return kept, len(records) - len(kept)
+
+    expected = [
+        thinned(readings, "timestamp", 2),
+        thinned(minutes, "read_at", 2),
+        thinned(gas, "read_at", 2),
+    ]
+    assert store.apply_retention(METER, older_than, max_hours=2) == sum(n for _, n in expected)
+    # Minute records of 20:01 to 20:59 UTC, then 21:00 to 21:59.
+    assert [n for _, n in expected] == [178 * 2, 57 + 58, 10 * 2]
+    assert store.list_readings(METER, limit=10_000) == (len(expected[0][0]), expected[0][0])
+    assert store.list_records(ElectricityConsumption, METER, limit=1000) == (
+        len(expected[1][0]),
+        expected[1][0],
+    )
+    assert store.list_records(GasConsumption, METER, limit=1000) == (
+        len(expected[2][0]),
+        expected[2][0],
+    )
+    # Counts from whole hours stay exact.
+    for moment in (local(2026, 11, 21, 22), local(2026, 11, 21, 22, 30)):
+        for record_type, records in (
+            (ElectricityConsumption, expected[1][0]),
+            (GasConsumption, expected[2][0]),
+        ):
+            assert store.list_records(
+                record_type, METER, filters=[("read_at", "gte", moment)], limit=0
+            )[0] == sum(r.read_at >= moment for r in records)
+        assert store.list_readings(METER, timestamp_gte=moment, limit=0)[0] == sum(
+            r.timestamp >= moment for r in expected[0][0]
+        )
+
+    # The rest of the old hours, then nothing left to do; statistics stay.
+    rest = [
+        thinned(expected[0][0], "timestamp", 24),
+        thinned(expected[1][0], "read_at", 24),
+        thinned(expected[2][0], "read_at", 24),
+    ]
+    assert store.apply_retention(METER, older_than) == sum(n for _, n in rest)
+    assert [n for _, n in rest] == [178, 58, 10]
+    assert store.apply_retention(METER, older_than) == 0
+    assert store.list_records(HourStatistics, METER, limit=100) == hours
+    assert store.list_records(StoredDayStatistics, METER) == days
+    assert store.apply_retention(OTHER, older_than) == 0
+
+
+def test_retention_leaves_what_processing_still_needs(store: ReadingStore) -> None:
+    readings = evening(store)
+    hours = store.list_records(HourStatistics, METER, limit=100)[1]
+    store.apply_retention(METER, local(2026, 12, 1), max_hours=100)
+    # The hour statistics end at 02:00 local: later records and readings stay whole.
+    assert hours[-1].hour_start == local(2026, 11, 22, 1)
+    since = local(2026, 11, 22, 2)
+    assert store.list_readings(METER, timestamp_gte=since, limit=0)[0] == sum(
+        r.timestamp >= since for r in readings
+    )
+    assert store.list_records(
+        ElectricityConsumption, METER, filters=[("read_at", "gte", since)], limit=0
+    ) == (30, [])
+
+
+def test_failed_processing_loses_nothing_and_is_retried(
+    store: ReadingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readings = Meter(step=20, gas_minutes=5).run(EVENING)[:400]
+    submit(store, METER, readings[:300])
+    store.wait_processed()
+    expected = reference(readings[:300], dsmr4=False, contracts=())
+    assert everything(store, ElectricityConsumption, METER) == expected.minutes
+
+    def fail(*_: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(processing._Run, "process", fail)
+    # A late reading raising an old minute's position, and new ones: all stored at once.
+    late = replace(
+        readings[8],
+        timestamp=readings[8].timestamp + timedelta(seconds=5),
+        electricity_delivered_2=readings[9].electricity_delivered_2,
+    )
+    ids = store.writer.submit(METER, [late, *readings[300:350]]).result(timeout=10)
+    assert len(ids) == 51
+    store.wait_processed()
+    assert everything(store, ElectricityConsumption, METER) == expected.minutes
+    assert store.processing_status(METER).unprocessed_readings == 51 - 1 + len(expected.unprocessed)
+
+    monkeypatch.undo()
+    submit(store, METER, readings[350:])
+    store.wait_processed()
+    expected = reference([*readings, late], dsmr4=False, contracts=())
+    assert everything(store, ElectricityConsumption, METER) == expected.minutes
+    assert everything(store, HourStatistics, METER) == expected.hours
+
+
+def test_readings_stored_before_processing_are_processed(store_url: str) -> None:
+    readings = Meter(step=20, gas_minutes=5).run(EVENING)
+    store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
+    submit(store, METER, readings)
+    store.close()
+    # Back to version 2: the readings, nothing processed.
+    with database(store_url) as connection:
+        for table in VERSION_3_TABLES:
+            connection.execute(text(f"DROP TABLE {table}"))
+        connection.execute(text("UPDATE schema_version SET version = 2"))
+
+    store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
+    try:
+        store.wait_processed()
+        assert_processed(store, METER, reference(readings, dsmr4=False, contracts=()))
+    finally:
+        store.close()
