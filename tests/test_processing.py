@@ -334,9 +334,10 @@ class Positions:
         return high - low
 
     def has_records(self, start: int, end: int) -> bool:
-        return any(
-            bisect_right(times, end) > bisect_right(times, start)
-            for times in (self.minute_times, self.gas_times)
+        """Return whether a minute record falls in (start, end], or gas was used in it."""
+        times = self.minute_times
+        return bisect_right(times, end) > bisect_right(times, start) or bool(
+            self.gas_used(start, end)
         )
 
     def ready(self, end: int) -> bool:
@@ -1063,3 +1064,37 @@ def test_readings_stored_before_processing_are_processed(store_url: str) -> None
         assert_processed(store, METER, reference(readings, dsmr4=False, contracts=()))
     finally:
         store.close()
+
+
+def test_hours_wait_two_hours_for_gas_and_take_it_when_it_comes(store: ReadingStore) -> None:
+    t0 = datetime(2026, 11, 22, 10, tzinfo=UTC)
+
+    def reading(seconds: int, gas_hour: int, gas_dm3: int) -> Reading:
+        return Reading(
+            timestamp=t0 + timedelta(seconds=seconds),
+            electricity_delivered_1=Decimal(seconds // 30).scaleb(-3),
+            electricity_returned_1=Decimal("0.000"),
+            electricity_delivered_2=Decimal("0.000"),
+            electricity_returned_2=Decimal("0.000"),
+            electricity_currently_delivered=Decimal("0.120"),
+            electricity_currently_returned=Decimal("0.000"),
+            extra_device_timestamp=t0 + timedelta(hours=gas_hour),
+            extra_device_delivered=Decimal(100_000 + gas_dm3).scaleb(-3),
+        )
+
+    def hours() -> list[tuple[datetime, Decimal, Decimal]]:
+        found = store.list_records(HourStatistics, METER)[1]
+        return [(h.hour_start, h.electricity1, h.gas) for h in found]
+
+    # The gas position stays at 10:00's until 13:30.
+    submit(store, METER, [reading(s, 0, 0) for s in range(0, 3 * 3600 + 1800, 30)])
+    store.wait_processed()
+    # Hour 10 waited for minute records until 12:00 + 2 h; hour 11 waits still.
+    assert hours() == [(t0, Decimal("0.118"), Decimal("0.000"))]
+    # 11:00's gas comes late: hour 10 ends with it.
+    submit(store, METER, [reading(s, 1, 5) for s in range(12600, 14700, 30)])
+    store.wait_processed()
+    assert hours() == [
+        (t0, Decimal("0.118"), Decimal("0.005")),
+        (t0 + timedelta(hours=1), Decimal("0.120"), Decimal("0.000")),
+    ]
