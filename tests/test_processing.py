@@ -740,6 +740,13 @@ def test_minute_averages_and_quarter_hour_peaks_round(store: ReadingStore) -> No
     assert store.processing_status(METER) == ProcessingStatus(
         unprocessed_readings=1, oldest_unprocessed=t(110), latest_day=None
     )
+    # A reading in the newest minute (DSMR 5's next second) has nothing made ready.
+    store.writer.submit(METER, [reading(t(110, 1), 1006)]).result(timeout=10)
+    store.wait_processed()
+    assert store.processing_status(METER) == ProcessingStatus(
+        unprocessed_readings=2, oldest_unprocessed=t(110), latest_day=None
+    )
+    assert store.list_records(ElectricityConsumption, METER, limit=0)[0] == 8
     # No gas to wait for: hour 10 is made (from its first record, nothing before it), hour 11
     # waits for a record at or after its end.
     hours = store.list_records(HourStatistics, METER)[1]
@@ -1098,3 +1105,20 @@ def test_hours_wait_two_hours_for_gas_and_take_it_when_it_comes(store: ReadingSt
         (t0, Decimal("0.118"), Decimal("0.005")),
         (t0 + timedelta(hours=1), Decimal("0.120"), Decimal("0.000")),
     ]
+
+
+def test_readings_deleted_behind_its_back_leave_nothing_to_process(store_url: str) -> None:
+    store = ReadingStore.open(store_url)
+    store.writer.submit(METER, Meter(step=20, gas_minutes=5).run(EVENING)[:10]).result(10)
+    store.close()
+    with database(store_url) as connection:
+        connection.execute(text("DELETE FROM dsmr_reading"))
+
+    store = ReadingStore.open(store_url)
+    try:
+        store.wait_processed()
+        assert store.processing_status(METER) == ProcessingStatus(
+            unprocessed_readings=0, oldest_unprocessed=None, latest_day=None
+        )
+    finally:
+        store.close()

@@ -436,8 +436,6 @@ def add_record_counts(
 ) -> None:
     """Add (or with sign -1 subtract) records at these times (µs) to record_count."""
     counts = Counter(time_us // HOUR_US for time_us in times)
-    if not counts:
-        return
     statement = upsert(connection, record_count)
     connection.execute(
         statement.on_conflict_do_update(
