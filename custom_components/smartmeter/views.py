@@ -38,7 +38,6 @@ from .api.params import (
     parse_ordering,
     query_value,
 )
-from .api.routes import Operator
 from .api.serializers import (
     dsmr_reading_json,
     electricity_live_json,
@@ -62,6 +61,7 @@ from .meter.errors import TelegramError
 from .store import (
     DuplicateDay,
     ElectricityConsumption,
+    FilterOperator,
     GasConsumption,
     HourStatistics,
     QuarterHourPeak,
@@ -178,7 +178,7 @@ def _local_tz(hass: HomeAssistant) -> tzinfo:
 class _PageQuery:
     """A list request's parsed parameters and what its links are built from."""
 
-    filters: list[tuple[str, Operator, datetime | date]]
+    filters: list[tuple[str, FilterOperator, datetime | date]]
     ordering: list[tuple[str, bool]]
     limit: int
     offset: int
@@ -221,7 +221,7 @@ def _page_body(count: int, results: list[dict[str, Any]], page: _PageQuery) -> b
 
 def _reading_page(store: ReadingStore, meter: str, page: _PageQuery, tz: tzinfo) -> bytes:
     """Read and render a page of readings (in an executor)."""
-    bounds: dict[Operator, datetime] = {}
+    bounds: dict[FilterOperator, datetime] = {}
     for _, operator, value in page.filters:
         assert isinstance(value, datetime)  # datetime filters only
         bounds[operator] = value
