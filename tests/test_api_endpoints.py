@@ -758,6 +758,8 @@ async def test_schema(
     assert {
         path: {method.upper() for method in item} for path, item in schema["paths"].items()
     } == served
+    response = await client.head(V2 + "/schema")
+    assert (response.status, await response.read()) == (200, b"")
     response = await client.post(V2 + "/schema")
     assert (response.status, await response.json()) == (
         405,
@@ -787,6 +789,14 @@ async def test_auth_and_methods(api: Api, path: str) -> None:
         {"detail": 'Method "PUT" not allowed.'},
     )
     assert response.headers["Allow"] == ("GET, POST" if path == "/statistics/day" else "GET")
+    response = await api.client.head(V2 + path, headers={"X-AUTHKEY": KEY})
+    assert (response.status, response.content_type, await response.read()) == (
+        200,
+        "application/json",
+        b"",
+    )
+    response = await api.client.head(V2 + path)
+    assert (response.status, await response.read()) == (403, b"")
 
 
 async def test_day_statistics_added_meanwhile(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -103,6 +103,11 @@ def _authorize(hass: HomeAssistant, headers: Mapping[str, str]) -> SmartMeterCon
     return bool(enabled)
 
 
+def _handled_as(method: str) -> str:
+    """Return the method whose handler answers: GET's for HEAD, as Django does."""
+    return "GET" if method == "HEAD" else method
+
+
 class _V2View(HomeAssistantView):
     """A DRF-style view: authentication first, then the method, as DSMR-reader does.
 
@@ -120,7 +125,7 @@ class _V2View(HomeAssistantView):
             return json_response({"detail": "API is disabled"}, 403)
         if entry is True:
             return json_response({"detail": "Invalid auth key"}, 403)
-        handler_name = self.handlers.get(request.method)
+        handler_name = self.handlers.get(_handled_as(request.method))
         if handler_name is None:
             return self._not_allowed(request.method)
         handler: Handler = getattr(self, handler_name)
@@ -135,6 +140,10 @@ class _V2View(HomeAssistantView):
 
     async def get(self, request: web.Request) -> web.Response:
         """Route GET."""
+        return await self._dispatch(request)
+
+    async def head(self, request: web.Request) -> web.Response:
+        """Route HEAD: GET's answer without its body (aiohttp leaves the body out)."""
         return await self._dispatch(request)
 
     async def post(self, request: web.Request) -> web.Response:
@@ -651,7 +660,7 @@ class SchemaView(_V2View):
     handlers: ClassVar[Mapping[str, str]] = {"GET": "_schema"}
 
     async def _dispatch(self, request: web.Request) -> web.Response:
-        if request.method not in self.handlers:
+        if _handled_as(request.method) not in self.handlers:
             return self._not_allowed(request.method)
         return web.Response(body=openapi_yaml().encode(), content_type=MEDIA_TYPE)
 
