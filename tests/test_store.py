@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 import threading
 import time
 from typing import Any, cast
@@ -108,13 +107,6 @@ def stored(id_: int, value: Reading) -> StoredReading:
 def decimals(value: Reading) -> dict[str, str]:
     """Return the Decimal fields as text, which shows their decimal places."""
     return {name: str(v) for name, v in asdict(value).items() if isinstance(v, Decimal)}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'readings.db'}"
-    return cast(str, request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
@@ -469,6 +461,18 @@ def test_submit_refuses_values_before_queueing(store: ReadingStore) -> None:
     assert store.writer.transactions == 0
 
 
+VERSION_3_TABLES = (
+    "day_statistics",
+    "electricity_consumption",
+    "energy_supplier_price",
+    "gas_consumption",
+    "hour_statistics",
+    "processing_state",
+    "quarter_hour_peak",
+    "record_count",
+)
+
+
 def test_fresh_database_gets_the_latest_version(store: ReadingStore, store_url: str) -> None:
     with database(store_url) as connection:
         assert connection.scalars(text("SELECT version FROM schema_version")).all() == [LATEST]
@@ -478,6 +482,7 @@ def test_fresh_database_gets_the_latest_version(store: ReadingStore, store_url: 
             "meter_statistics",
             "reading_count",
             "schema_version",
+            *VERSION_3_TABLES,
         }
         columns = [column["name"] for column in schema.get_columns("dsmr_reading")]
         assert columns == ["id", *FULL_ROW]
@@ -599,9 +604,10 @@ def test_version_2_counts_the_readings_already_stored(store_url: str) -> None:
     store = ReadingStore.open(store_url)
     store.writer.submit(METER, [reading(minute) for minute in COUNTED_MINUTES]).result(10)
     store.close()
-    # Back to version 1: the same readings, no counts.
+    # Back to version 1: the same readings, no counts (nor processing, version 3).
     with database(store_url) as connection:
-        connection.execute(text("DROP TABLE reading_count"))
+        for table in (*VERSION_3_TABLES, "reading_count"):
+            connection.execute(text(f"DROP TABLE {table}"))
         connection.execute(text("UPDATE schema_version SET version = 1"))
 
     store = ReadingStore.open(store_url)

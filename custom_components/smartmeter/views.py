@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict
-from datetime import date, datetime, tzinfo
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, tzinfo
 from functools import partial
 import json
 from typing import Any, ClassVar, Final
@@ -22,10 +22,15 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.util import dt as dt_util
 from sqlalchemy.exc import SQLAlchemyError
 
+from .api import routes
+from .api.application import StatusFacts, monitoring_issues, monitoring_json, status_json
 from .api.auth import check_auth_key
+from .api.locale import request_language
+from .api.openapi import MEDIA_TYPE, openapi_yaml
 from .api.pagination import page_envelope
 from .api.params import (
-    FilterKind,
+    MAX_LIMIT,
+    Language,
     ParamError,
     parse_filters,
     parse_limit,
@@ -33,29 +38,55 @@ from .api.params import (
     parse_ordering,
     query_value,
 )
-from .api.serializers import dsmr_reading_json, meter_statistics_json, version_json
-from .api.validation import ValidationFailed, validate_reading, validate_statistics_patch
+from .api.serializers import (
+    dsmr_reading_json,
+    electricity_live_json,
+    gas_live_json,
+    meter_statistics_json,
+    no_readings_today_json,
+    record_json,
+    today_json,
+    version_json,
+)
+from .api.validation import (
+    MSG_DAY_EXISTS,
+    ValidationFailed,
+    validate_day_statistics,
+    validate_reading,
+    validate_statistics_patch,
+)
 from .const import CONF_API_ENABLED, CONF_API_KEY, CONF_CONNECTION_TYPE, CONNECTION_PUSH, DOMAIN
 from .coordinator import SmartMeterConfigEntry
 from .meter.errors import TelegramError
+from .store import (
+    DuplicateDay,
+    ElectricityConsumption,
+    FilterOperator,
+    GasConsumption,
+    HourStatistics,
+    QuarterHourPeak,
+    ReadingStore,
+    Record,
+    StoredDayStatistics,
+    StoredEnergySupplierPrice,
+)
 from .store.errors import StoreBusy, StoreError
 from .store.model import Reading, StoredReading
 
 _METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE")
-# The exact timestamp filter comes first, as django-filter orders Meta.fields.
-_READING_FILTERS: Final = {
-    "timestamp": FilterKind.DATETIME,
-    "timestamp__gte": FilterKind.DATETIME,
-    "timestamp__lte": FilterKind.DATETIME,
-}
 
 type Handler = Callable[[web.Request, SmartMeterConfigEntry], Awaitable[web.Response]]
 
 
-def json_response(data: Any, status: int = 200, **headers: str) -> web.Response:
+def render_json(data: Any) -> bytes:
     """Render as DRF's JSONRenderer: compact, UTF-8 unescaped."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_response(data: Any, status: int = 200, **headers: str) -> web.Response:
+    """Answer JSON; ``data`` may be rendered already (bytes, e.g. in an executor)."""
     return web.Response(
-        body=json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(),
+        body=data if isinstance(data, bytes) else render_json(data),
         status=status,
         content_type="application/json",
         headers=headers,
@@ -72,10 +103,19 @@ def _authorize(hass: HomeAssistant, headers: Mapping[str, str]) -> SmartMeterCon
     return bool(enabled)
 
 
+def _handled_as(method: str) -> str:
+    """Return the method whose handler answers: GET's for HEAD, as Django does."""
+    return "GET" if method == "HEAD" else method
+
+
 class _V2View(HomeAssistantView):
-    """A DRF-style view: authentication first, then the method, as DSMR-reader does."""
+    """A DRF-style view: authentication first, then the method, as DSMR-reader does.
+
+    ``route`` (api/routes.py) gives its path; ``handlers`` maps its methods to handlers.
+    """
 
     requires_auth = False
+    route: ClassVar[routes.Route]
     handlers: ClassVar[Mapping[str, str]] = {}
 
     async def _dispatch(self, request: web.Request) -> web.Response:
@@ -85,18 +125,25 @@ class _V2View(HomeAssistantView):
             return json_response({"detail": "API is disabled"}, 403)
         if entry is True:
             return json_response({"detail": "Invalid auth key"}, 403)
-        handler_name = self.handlers.get(request.method)
+        handler_name = self.handlers.get(_handled_as(request.method))
         if handler_name is None:
-            return json_response(
-                {"detail": f'Method "{request.method}" not allowed.'},
-                405,
-                Allow=", ".join(method for method in _METHODS if method in self.handlers),
-            )
+            return self._not_allowed(request.method)
         handler: Handler = getattr(self, handler_name)
         return await handler(request, entry)
 
+    def _not_allowed(self, method: str) -> web.Response:
+        return json_response(
+            {"detail": f'Method "{method}" not allowed.'},
+            405,
+            Allow=", ".join(allowed for allowed in _METHODS if allowed in self.handlers),
+        )
+
     async def get(self, request: web.Request) -> web.Response:
         """Route GET."""
+        return await self._dispatch(request)
+
+    async def head(self, request: web.Request) -> web.Response:
+        """Route HEAD: GET's answer without its body (aiohttp leaves the body out)."""
         return await self._dispatch(request)
 
     async def post(self, request: web.Request) -> web.Response:
@@ -132,58 +179,108 @@ async def _request_data(request: web.Request) -> Any:
     return json_response({"detail": f'Unsupported media type "{media_type}" in request.'}, 415)
 
 
-def _moment(filters: Mapping[str, datetime | date], name: str) -> datetime | None:
-    value = filters.get(name)
-    assert value is None or isinstance(value, datetime)  # datetime filters only
-    return value
-
-
 def _local_tz(hass: HomeAssistant) -> tzinfo:
     return dt_util.get_default_time_zone()
+
+
+@dataclass(frozen=True, slots=True)
+class _PageQuery:
+    """A list request's parsed parameters and what its links are built from."""
+
+    filters: list[tuple[str, FilterOperator, datetime | date]]
+    ordering: list[tuple[str, bool]]
+    limit: int
+    offset: int
+    base_url: str
+    query_string: str
+
+
+def _page_query(request: web.Request, route: routes.Route, tz: tzinfo) -> _PageQuery:
+    """Parse a list request's query as DRF and django-filter do; raise ParamError if bad."""
+    query = request.query
+    parsed = parse_filters(query, route.filter_kinds, tz)
+    # Django reads a repeated parameter's last value
+    terms = parse_ordering(query_value(query, "ordering"), route.ordering, route.ordering[0])
+    return _PageQuery(
+        filters=[
+            (item.field, item.operator, parsed[item.param])
+            for item in route.filters
+            if item.param in parsed
+        ],
+        ordering=[(term.removeprefix("-"), term.startswith("-")) for term in terms],
+        limit=parse_limit(query_value(query, "limit"), max_limit=MAX_LIMIT),
+        offset=parse_offset(query_value(query, "offset")),
+        base_url=str(request.url.with_query(None)),
+        query_string=request.query_string,
+    )
+
+
+def _page_body(count: int, results: list[dict[str, Any]], page: _PageQuery) -> bytes:
+    return render_json(
+        page_envelope(
+            count,
+            results,
+            base_url=page.base_url,
+            query=page.query_string,
+            limit=page.limit,
+            offset=page.offset,
+        )
+    )
+
+
+def _reading_page(store: ReadingStore, meter: str, page: _PageQuery, tz: tzinfo) -> bytes:
+    """Read and render a page of readings (in an executor)."""
+    bounds: dict[FilterOperator, datetime] = {}
+    for _, operator, value in page.filters:
+        assert isinstance(value, datetime)  # datetime filters only
+        bounds[operator] = value
+    count, readings = store.list_readings(
+        meter,
+        descending=page.ordering[0][1],
+        limit=page.limit,
+        offset=page.offset,
+        timestamp_gte=bounds.get("gte"),
+        timestamp_lte=bounds.get("lte"),
+        timestamp_exact=bounds.get("exact"),
+    )
+    return _page_body(count, [dsmr_reading_json(reading, tz) for reading in readings], page)
+
+
+def _record_page(
+    store: ReadingStore, meter: str, record_type: type[Record], page: _PageQuery, tz: tzinfo
+) -> bytes:
+    """Read and render a page of processing records (in an executor)."""
+    count, records = store.list_records(
+        record_type,
+        meter,
+        filters=page.filters,
+        ordering=page.ordering,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return _page_body(count, [record_json(record, tz) for record in records], page)
 
 
 class DsmrReadingView(_V2View):
     """GET and POST /api/v2/datalogger/dsmrreading."""
 
-    url = "/api/v2/datalogger/dsmrreading"
+    route = routes.DSMRREADING
+    url = route.path
     name = "api:smartmeter:v2:dsmrreading"
     handlers: ClassVar[Mapping[str, str]] = {"GET": "_list", "POST": "_create"}
 
     async def _list(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
         hass = request.app[KEY_HASS]
         tz = _local_tz(hass)
-        query = request.query
         try:
-            filters = parse_filters(query, _READING_FILTERS, tz)
+            page = _page_query(request, self.route, tz)
         except ParamError as err:
             return json_response(err.body, 400)
-        # Django reads a repeated parameter's last value
-        limit = parse_limit(query_value(query, "limit"))
-        offset = parse_offset(query_value(query, "offset"))
-        ordering = parse_ordering(query_value(query, "ordering"), ("timestamp",), "timestamp")
         coordinator = entry.runtime_data
-        count, readings = await hass.async_add_executor_job(
-            partial(
-                coordinator.store.list_readings,
-                coordinator.meter_id,
-                descending=ordering[0] == "-timestamp",
-                limit=limit,
-                offset=offset,
-                timestamp_gte=_moment(filters, "timestamp__gte"),
-                timestamp_lte=_moment(filters, "timestamp__lte"),
-                timestamp_exact=_moment(filters, "timestamp"),
-            )
+        body = await hass.async_add_executor_job(
+            _reading_page, coordinator.store, coordinator.meter_id, page, tz
         )
-        return json_response(
-            page_envelope(
-                count,
-                [dsmr_reading_json(reading, tz) for reading in readings],
-                base_url=str(request.url.with_query(None)),
-                query=request.query_string,
-                limit=limit,
-                offset=offset,
-            )
-        )
+        return json_response(body)
 
     async def _create(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
         hass = request.app[KEY_HASS]
@@ -210,7 +307,8 @@ class DsmrReadingView(_V2View):
 class MeterStatisticsView(_V2View):
     """GET and PATCH /api/v2/datalogger/meter-statistics (no PUT, as DSMR-reader)."""
 
-    url = "/api/v2/datalogger/meter-statistics"
+    route = routes.METER_STATISTICS
+    url = route.path
     name = "api:smartmeter:v2:meter-statistics"
     handlers: ClassVar[Mapping[str, str]] = {"GET": "_retrieve", "PATCH": "_update"}
 
@@ -244,12 +342,327 @@ class MeterStatisticsView(_V2View):
 class VersionView(_V2View):
     """GET /api/v2/application/version."""
 
-    url = "/api/v2/application/version"
+    route = routes.VERSION
+    url = route.path
     name = "api:smartmeter:v2:version"
     handlers: ClassVar[Mapping[str, str]] = {"GET": "_version"}
 
     async def _version(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
         return json_response(version_json())
+
+
+class _RecordListView(_V2View):
+    """GET of a list of processing records, with its route's filters and ordering."""
+
+    record_type: ClassVar[type[Record]]
+    handlers: ClassVar[Mapping[str, str]] = {"GET": "_list"}
+
+    async def _list(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
+        hass = request.app[KEY_HASS]
+        tz = _local_tz(hass)
+        try:
+            page = _page_query(request, self.route, tz)
+        except ParamError as err:
+            return json_response(err.body, 400)
+        coordinator = entry.runtime_data
+        body = await hass.async_add_executor_job(
+            _record_page, coordinator.store, coordinator.meter_id, self.record_type, page, tz
+        )
+        return json_response(body)
+
+
+class EnergySupplierPriceView(_RecordListView):
+    """GET /api/v2/consumption/energy-supplier-prices."""
+
+    route = routes.ENERGY_SUPPLIER_PRICES
+    url = route.path
+    name = "api:smartmeter:v2:energy-supplier-prices"
+    record_type = StoredEnergySupplierPrice
+
+
+class ElectricityConsumptionView(_RecordListView):
+    """GET /api/v2/consumption/electricity."""
+
+    route = routes.ELECTRICITY
+    url = route.path
+    name = "api:smartmeter:v2:electricity"
+    record_type = ElectricityConsumption
+
+
+class QuarterHourPeakView(_RecordListView):
+    """GET /api/v2/consumption/quarter-hour-peak-electricity."""
+
+    route = routes.QUARTER_HOUR_PEAKS
+    url = route.path
+    name = "api:smartmeter:v2:quarter-hour-peak-electricity"
+    record_type = QuarterHourPeak
+
+
+class GasConsumptionView(_RecordListView):
+    """GET /api/v2/consumption/gas."""
+
+    route = routes.GAS
+    url = route.path
+    name = "api:smartmeter:v2:gas"
+    record_type = GasConsumption
+
+
+class HourStatisticsView(_RecordListView):
+    """GET /api/v2/statistics/hour."""
+
+    route = routes.HOUR_STATISTICS
+    url = route.path
+    name = "api:smartmeter:v2:hour-statistics"
+    record_type = HourStatistics
+
+
+def _add_day(
+    store: ReadingStore, meter: str, data: Any, tz: tzinfo, *, form: bool
+) -> dict[str, Any]:
+    """Validate and store imported day statistics (in an executor); return them as JSON."""
+
+    def day_exists(day: date) -> bool:
+        count, _ = store.list_records(
+            StoredDayStatistics, meter, filters=[("day", "exact", day)], limit=0
+        )
+        return count > 0
+
+    statistics = validate_day_statistics(data, tz, day_exists, form=form)
+    try:
+        stored = store.add_day_statistics(meter, statistics)
+    except DuplicateDay:  # added meanwhile
+        raise ValidationFailed({"day": [MSG_DAY_EXISTS]}) from None
+    return record_json(stored, tz)
+
+
+class DayStatisticsView(_RecordListView):
+    """GET and POST /api/v2/statistics/day."""
+
+    route = routes.DAY_STATISTICS
+    url = route.path
+    name = "api:smartmeter:v2:day-statistics"
+    record_type = StoredDayStatistics
+    handlers: ClassVar[Mapping[str, str]] = {"GET": "_list", "POST": "_create"}
+
+    async def _create(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
+        hass = request.app[KEY_HASS]
+        data = await _request_data(request)
+        if isinstance(data, web.Response):
+            return data
+        coordinator = entry.runtime_data
+        try:
+            body = await hass.async_add_executor_job(
+                partial(
+                    _add_day,
+                    coordinator.store,
+                    coordinator.meter_id,
+                    data,
+                    _local_tz(hass),
+                    form=request.content_type != "application/json",
+                )
+            )
+        except ValidationFailed as err:
+            return json_response(err.body, 400)
+        return json_response(body, 201)
+
+
+def _today(store: ReadingStore, meter: str, today: date) -> Any:
+    """Return the body of /consumption/today (in an executor)."""
+    consumption = store.day_consumption(meter, today)
+    if consumption is None:
+        return no_readings_today_json(today)
+    return today_json(consumption, has_gas=store.latest_gas(meter) is not None)
+
+
+class TodayView(_V2View):
+    """GET /api/v2/consumption/today."""
+
+    route = routes.TODAY
+    url = route.path
+    name = "api:smartmeter:v2:today"
+    handlers: ClassVar[Mapping[str, str]] = {"GET": "_today"}
+
+    async def _today(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
+        hass = request.app[KEY_HASS]
+        coordinator = entry.runtime_data
+        today = dt_util.now(_local_tz(hass)).date()
+        body = await hass.async_add_executor_job(
+            _today, coordinator.store, coordinator.meter_id, today
+        )
+        return json_response(body)
+
+
+def _utc_today(now: datetime) -> date:
+    """Return the day DSMR-reader takes prices of for the live views: ``now().date()``, in UTC."""
+    return now.astimezone(UTC).date()
+
+
+def _electricity_live(
+    store: ReadingStore, meter: str, now: datetime, tz: tzinfo, language: Language
+) -> dict[str, Any]:
+    """Return the body of /consumption/electricity-live (in an executor)."""
+    reading = store.latest_reading(meter)
+    if reading is None:
+        return {}
+    return electricity_live_json(
+        reading,
+        tariff=store.get_statistics(meter).electricity_tariff,
+        prices=store.day_prices(meter, _utc_today(now)),
+        now=now,
+        tz=tz,
+        language=language,
+    )
+
+
+class ElectricityLiveView(_V2View):
+    """GET /api/v2/consumption/electricity-live."""
+
+    route = routes.ELECTRICITY_LIVE
+    url = route.path
+    name = "api:smartmeter:v2:electricity-live"
+    handlers: ClassVar[Mapping[str, str]] = {"GET": "_live"}
+
+    async def _live(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
+        hass = request.app[KEY_HASS]
+        coordinator = entry.runtime_data
+        body = await hass.async_add_executor_job(
+            _electricity_live,
+            coordinator.store,
+            coordinator.meter_id,
+            dt_util.utcnow(),
+            _local_tz(hass),
+            request_language(request.headers.get("Accept-Language")),
+        )
+        return json_response(body)
+
+
+def _gas_live(
+    store: ReadingStore, meter: str, now: datetime, tz: tzinfo, language: Language
+) -> dict[str, Any]:
+    """Return the body of /consumption/gas-live (in an executor)."""
+    gas = store.latest_gas(meter)
+    if gas is None:
+        return {}
+    prices = store.day_prices(meter, _utc_today(now))
+    return gas_live_json(gas, prices=prices, tz=tz, language=language)
+
+
+class GasLiveView(_V2View):
+    """GET /api/v2/consumption/gas-live."""
+
+    route = routes.GAS_LIVE
+    url = route.path
+    name = "api:smartmeter:v2:gas-live"
+    handlers: ClassVar[Mapping[str, str]] = {"GET": "_live"}
+
+    async def _live(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
+        hass = request.app[KEY_HASS]
+        coordinator = entry.runtime_data
+        body = await hass.async_add_executor_job(
+            _gas_live,
+            coordinator.store,
+            coordinator.meter_id,
+            dt_util.utcnow(),
+            _local_tz(hass),
+            request_language(request.headers.get("Accept-Language")),
+        )
+        return json_response(body)
+
+
+def _monitoring(
+    store: ReadingStore, meter: str, now: datetime, tz: tzinfo, language: Language
+) -> dict[str, Any]:
+    """Return the body of /application/monitoring (in an executor)."""
+    reading = store.latest_reading(meter)
+    issues = monitoring_issues(
+        now=now,
+        latest_reading=None if reading is None else reading.timestamp,
+        status=store.processing_status(meter),
+        tz=tz,
+        language=language,
+    )
+    return monitoring_json(issues, tz)
+
+
+class MonitoringView(_V2View):
+    """GET /api/v2/application/monitoring."""
+
+    route = routes.MONITORING
+    url = route.path
+    name = "api:smartmeter:v2:monitoring"
+    handlers: ClassVar[Mapping[str, str]] = {"GET": "_monitoring"}
+
+    async def _monitoring(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
+        hass = request.app[KEY_HASS]
+        coordinator = entry.runtime_data
+        body = await hass.async_add_executor_job(
+            _monitoring,
+            coordinator.store,
+            coordinator.meter_id,
+            dt_util.utcnow(),
+            _local_tz(hass),
+            request_language(request.headers.get("Accept-Language")),
+        )
+        return json_response(body)
+
+
+def _newest[RecordT: Record](
+    store: ReadingStore, record_type: type[RecordT], meter: str, field: str
+) -> RecordT | None:
+    """Return the record with the highest value of a (not nullable) field, None without any."""
+    _, records = store.list_records(record_type, meter, ordering=[(field, True)], limit=1)
+    return records[0] if records else None
+
+
+def _status_facts(store: ReadingStore, meter: str) -> StatusFacts:
+    """Read what /application/status shows (in an executor)."""
+    reading = store.latest_reading(meter)
+    electricity = _newest(store, ElectricityConsumption, meter, "read_at")
+    most_returned = _newest(store, ElectricityConsumption, meter, "currently_returned")
+    gas = store.latest_gas(meter)
+    return StatusFacts(
+        latest_reading=None if reading is None else reading.timestamp,
+        latest_electricity=None if electricity is None else electricity.read_at,
+        latest_gas=None if gas is None else gas.read_at,
+        processing=store.processing_status(meter),
+        electricity_returned=most_returned is not None and most_returned.currently_returned > 0,
+        multi_phases=electricity is not None
+        and electricity.phase_currently_delivered_l2 is not None
+        and electricity.phase_currently_delivered_l3 is not None,
+        voltage=electricity is not None and electricity.phase_voltage_l1 is not None,
+        power_current=electricity is not None and electricity.phase_power_current_l1 is not None,
+    )
+
+
+class StatusView(_V2View):
+    """GET /api/v2/application/status: DSMR-reader 3.12's, for clients that still ask."""
+
+    route = routes.STATUS
+    url = route.path
+    name = "api:smartmeter:v2:status"
+    handlers: ClassVar[Mapping[str, str]] = {"GET": "_status"}
+
+    async def _status(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
+        hass = request.app[KEY_HASS]
+        coordinator = entry.runtime_data
+        facts = await hass.async_add_executor_job(
+            _status_facts, coordinator.store, coordinator.meter_id
+        )
+        return json_response(status_json(facts, dt_util.utcnow()))
+
+
+class SchemaView(_V2View):
+    """GET /api/v2/schema: the OpenAPI schema, without a key (as DSMR-reader)."""
+
+    route = routes.SCHEMA
+    url = route.path
+    name = "api:smartmeter:v2:schema"
+    handlers: ClassVar[Mapping[str, str]] = {"GET": "_schema"}
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        if _handled_as(request.method) not in self.handlers:
+            return self._not_allowed(request.method)
+        return web.Response(body=openapi_yaml().encode(), content_type=MEDIA_TYPE)
 
 
 class DsmrReadingV1View(HomeAssistantView):
@@ -259,7 +672,8 @@ class DsmrReadingV1View(HomeAssistantView):
     other methods get aiohttp's empty 405 like Django's.
     """
 
-    url = "/api/v1/datalogger/dsmrreading"
+    route = routes.V1_DSMRREADING
+    url = route.path
     name = "api:smartmeter:v1:dsmrreading"
     requires_auth = False
 
@@ -306,7 +720,24 @@ async def _take_telegram(
     return 201, ""
 
 
-VIEWS: Final = (DsmrReadingV1View, DsmrReadingView, MeterStatisticsView, VersionView)
+VIEWS: Final = (
+    DsmrReadingV1View,
+    DsmrReadingView,
+    MeterStatisticsView,
+    EnergySupplierPriceView,
+    ElectricityConsumptionView,
+    QuarterHourPeakView,
+    ElectricityLiveView,
+    GasConsumptionView,
+    GasLiveView,
+    TodayView,
+    DayStatisticsView,
+    HourStatisticsView,
+    VersionView,
+    MonitoringView,
+    StatusView,
+    SchemaView,
+)
 
 
 def async_register_views(hass: HomeAssistant) -> None:

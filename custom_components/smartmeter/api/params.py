@@ -21,6 +21,8 @@ from typing import Final, Literal
 from urllib.parse import parse_qsl
 
 DEFAULT_LIMIT: Final = 25
+# The largest page the views serve: DSMR-reader has no cap, but a page is built in memory.
+MAX_LIMIT: Final = 10_000
 
 MSG_INVALID_DATETIME: Final = "Enter a valid date/time."
 MSG_INVALID_DATE: Final = "Enter a valid date."
@@ -147,15 +149,23 @@ def query_value(query: QueryInput, key: str) -> str | None:
     return found
 
 
-def parse_limit(value: str | None, default: int = DEFAULT_LIMIT) -> int:
-    """Return the page size: a strictly positive integer, else ``default`` (no upper cap)."""
+def parse_limit(
+    value: str | None, default: int = DEFAULT_LIMIT, max_limit: int | None = None
+) -> int:
+    """Return the page size: a strictly positive integer, else ``default``.
+
+    With ``max_limit`` a larger one is cut to it, as DRF's ``max_limit`` does (DSMR-reader sets
+    none; the views here set MAX_LIMIT).
+    """
     if value is None:
         return default
     try:
         number = int(value)
     except ValueError:
         return default
-    return number if number > 0 else default
+    if number <= 0:
+        return default
+    return number if max_limit is None else min(number, max_limit)
 
 
 def parse_offset(value: str | None) -> int:

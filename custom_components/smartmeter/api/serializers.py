@@ -9,17 +9,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from dataclasses import fields
+from datetime import UTC, date, datetime, tzinfo
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any, Final
 
-from ..store.model import MeterStatistics, StoredReading
-from .params import localize
+from ..store.model import MeterStatistics, StoredReading, record_places
+from ..store.processing import round_cents
+from ..store.records import DayConsumption, EnergySupplierPrice, GasConsumption
+from ..store.store import Record
+from .locale import number_format
+from .params import Language, localize
 
 DSMR_READER_VERSION: Final = "5.11.0"
 METER_STATISTICS_ID: Final = 1
 KWH_PLACES: Final = 3  # kWh, kW and m³ columns: decimal(9, 3)
 VOLTAGE_PLACES: Final = 1  # V columns: decimal(4, 1)
+# FrontendSettings.tariff_1_delivered_name / tariff_2_delivered_name defaults, capitalized.
+TARIFF_NAMES: Final = {1: "Daltarief", 2: "Normaaltarief"}
 
 
 def decimal_string(value: Decimal | float | None, places: int) -> str | None:
@@ -113,3 +120,140 @@ def meter_statistics_json(stats: MeterStatistics, tz: tzinfo) -> dict[str, Any]:
 def version_json() -> dict[str, str]:
     """Return the body of ``GET /api/v2/application/version``."""
     return {"version": DSMR_READER_VERSION}
+
+
+def record_json(record: Record, tz: tzinfo) -> dict[str, Any]:
+    """Return a processing record (store/records.py) as DSMR-reader's ModelSerializer shows it.
+
+    ``id`` first, then the fields in declaration order: datetimes local, dates ``YYYY-MM-DD``,
+    decimals as strings with their column's places, the rest as they are.
+    """
+    body: dict[str, Any] = {"id": record.id}
+    for field in fields(record):
+        value = getattr(record, field.name)
+        if isinstance(value, datetime):
+            value = local_datetime(value, tz)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            places = record_places(field.name)
+            assert places is not None  # every Decimal field has its places
+            value = decimal_string(value, places)
+        body[field.name] = value
+    return body
+
+
+def _encoded_datetime(value: datetime) -> str:
+    """Render as DRF's JSONEncoder does in plain views: ``isoformat()``, ``+00:00`` as ``Z``."""
+    return local_datetime(value, value.tzinfo or UTC) or ""
+
+
+def today_json(consumption: DayConsumption, *, has_gas: bool) -> dict[str, Any]:
+    """Return ``GET /api/v2/consumption/today``: numbers as floats (DRF's JSONEncoder).
+
+    Without gas records, DSMR-reader adds ``gas`` and ``gas_cost`` as 0 at the end instead.
+    """
+    prices = consumption.prices
+    body: dict[str, Any] = {
+        "day": consumption.day.isoformat(),
+        "electricity1": float(consumption.electricity1),
+        "electricity2": float(consumption.electricity2),
+        "electricity1_returned": float(consumption.electricity1_returned),
+        "electricity2_returned": float(consumption.electricity2_returned),
+        "electricity_merged": float(consumption.electricity_merged),
+        "electricity_returned_merged": float(consumption.electricity_returned_merged),
+        "electricity1_cost": float(consumption.electricity1_cost),
+        "electricity2_cost": float(consumption.electricity2_cost),
+        "total_cost": float(consumption.total_cost),
+    }
+    gas = {"gas": float(consumption.gas), "gas_cost": float(consumption.gas_cost)}
+    if has_gas:
+        body.update(gas)
+    body.update(
+        {
+            "fixed_cost": float(consumption.fixed_cost),
+            "energy_supplier_price_electricity_delivered_1": float(
+                prices.electricity_delivered_1_price
+            ),
+            "energy_supplier_price_electricity_delivered_2": float(
+                prices.electricity_delivered_2_price
+            ),
+            "energy_supplier_price_electricity_returned_1": float(
+                prices.electricity_returned_1_price
+            ),
+            "energy_supplier_price_electricity_returned_2": float(
+                prices.electricity_returned_2_price
+            ),
+            "energy_supplier_price_gas": float(prices.gas_price),
+            "energy_supplier_price_fixed_daily_cost": float(prices.fixed_daily_cost),
+        }
+    )
+    if not has_gas:
+        body.update(gas)
+    return body
+
+
+def no_readings_today_json(day: date) -> str:
+    """Return the bare string ``/consumption/today`` answers (with 200) without readings."""
+    return f"No electricity readings found for: {day.isoformat()}"
+
+
+def electricity_live_json(
+    reading: StoredReading | None,
+    *,
+    tariff: int | None,
+    prices: EnergySupplierPrice | None,
+    now: datetime,
+    tz: tzinfo,
+    language: Language,
+) -> dict[str, Any]:
+    """Return ``GET /api/v2/consumption/electricity-live`` for the newest reading.
+
+    ``{}`` without a reading. The timestamp is capped at ``now``; a capped one is ``now`` as
+    DSMR-reader has it, in UTC (``...Z``). Powers are whole watts, truncated. The tariff name
+    and ``cost_per_hour`` (localized, 2 places) need tariff 1 or 2; the cost needs ``prices``
+    too.
+    """
+    if reading is None:
+        return {}
+    timestamp = localize(reading.timestamp, tz)
+    body: dict[str, Any] = {
+        "timestamp": _encoded_datetime(timestamp if timestamp < now else now),
+        "currently_delivered": int(reading.electricity_currently_delivered * 1000),
+        "currently_returned": int(reading.electricity_currently_returned * 1000),
+        "cost_per_hour": None,
+        "tariff_name": TARIFF_NAMES.get(tariff) if tariff is not None else None,
+    }
+    if prices is None or tariff not in TARIFF_NAMES:
+        return body
+    delivered_price, returned_price = (
+        (prices.electricity_delivered_1_price, prices.electricity_returned_1_price)
+        if tariff == 1
+        else (prices.electricity_delivered_2_price, prices.electricity_returned_2_price)
+    )
+    cost = (
+        reading.electricity_currently_delivered * delivered_price
+        - reading.electricity_currently_returned * returned_price
+    )
+    body["cost_per_hour"] = number_format(round_cents(cost), language)
+    return body
+
+
+def gas_live_json(
+    gas: GasConsumption | None,
+    *,
+    prices: EnergySupplierPrice | None,
+    tz: tzinfo,
+    language: Language,
+) -> dict[str, Any]:
+    """Return ``GET /api/v2/consumption/gas-live``: ``{}`` without gas, the cost with prices."""
+    if gas is None:
+        return {}
+    body: dict[str, Any] = {
+        "timestamp": local_datetime(gas.read_at, tz),
+        "currently_delivered": float(gas.currently_delivered),
+    }
+    if prices is not None:
+        cost = round_cents(gas.currently_delivered * prices.gas_price)
+        body["cost_per_interval"] = number_format(cost, language)
+    return body

@@ -14,14 +14,15 @@ Every failing field is reported, in field order, with DRF's English messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Context, Decimal, DecimalException
 import re
 from typing import Any, Final
 
 from ..store.model import Reading
+from ..store.records import DayStatistics
 from .params import is_ambiguous_or_imaginary, localize, parse_iso_datetime
 
 NON_FIELD_ERRORS: Final = "non_field_errors"
@@ -47,6 +48,10 @@ MSG_DATETIME_FORMAT: Final = (
     "Datetime has wrong format. Use one of these formats instead: "
     "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
 )
+MSG_DATE_FORMAT: Final = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+MSG_DAY_EXISTS: Final = (
+    "Day statistics (automatically generated data) with this Date already exists."
+)
 MSG_DATETIME_OVERFLOW: Final = "Datetime value out of range."
 MSG_MAKE_AWARE: Final = 'Invalid datetime for the timezone "{timezone}".'
 MSG_NOT_A_STRING: Final = "Not a valid string."
@@ -55,6 +60,8 @@ MSG_MAX_LENGTH: Final = "Ensure this field has no more than {max_length} charact
 
 # IntegerField accepts "7.0" and "7." as 7, not "7.5".
 _RE_DECIMAL: Final = re.compile(r"\.0*\s*$")
+# django.utils.dateparse.date_re (Django 3.2), which DRF's DateField uses for ISO 8601 input.
+_RE_DATE: Final = re.compile(r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})$")
 
 
 class ValidationFailed(ValueError):
@@ -84,16 +91,24 @@ class _DateTimeField:
 
 
 @dataclass(frozen=True, slots=True)
+class _DateField:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class _CharField:
     max_length: int | None
 
 
-type _Kind = _DecimalField | _IntegerField | _DateTimeField | _CharField
+type _Kind = _DecimalField | _IntegerField | _DateTimeField | _DateField | _CharField
 
 _METER: Final = _DecimalField(9, 3)
 _VOLTAGE: Final = _DecimalField(4, 1)
 _CURRENT: Final = _IntegerField(0, 999)
 _DATETIME: Final = _DateTimeField()
+
+_MONEY: Final = _DecimalField(8, 2)
+_TEMPERATURE: Final = _DecimalField(4, 1)
 
 # Django's IntegerField range, which DRF's ModelSerializer turns into validators.
 _COUNT: Final = _IntegerField(-2147483648, 2147483647)
@@ -139,6 +154,43 @@ FIELDS: Final[tuple[tuple[str, _Kind, bool], ...]] = (
     ("phase_power_current_l1", _CURRENT, False),
     ("phase_power_current_l2", _CURRENT, False),
     ("phase_power_current_l3", _CURRENT, False),
+)
+
+
+type BodyField = tuple[str, _Kind, bool, bool]
+"""A body field: name, kind, nullable, required."""
+
+READING_BODY: Final[tuple[BodyField, ...]] = tuple(
+    (name, kind, not required, required) for name, kind, required in FIELDS
+)
+STATISTICS_PATCH_BODY: Final[tuple[BodyField, ...]] = tuple(
+    (name, kind, nullable, False) for name, kind, nullable in STATISTICS_FIELDS
+)
+
+# DayStatistics (name, kind, nullable, required) in declaration order; ``id`` is read-only.
+# ``fixed_cost`` has a default (0), so it is optional but not nullable.
+DAY_STATISTICS_BODY: Final[tuple[BodyField, ...]] = (
+    ("day", _DateField(), False, True),
+    ("electricity1", _METER, False, True),
+    ("electricity2", _METER, False, True),
+    ("electricity1_returned", _METER, False, True),
+    ("electricity2_returned", _METER, False, True),
+    ("electricity1_cost", _MONEY, False, True),
+    ("electricity2_cost", _MONEY, False, True),
+    ("gas", _METER, True, False),
+    ("gas_cost", _MONEY, True, False),
+    ("lowest_temperature", _TEMPERATURE, True, False),
+    ("highest_temperature", _TEMPERATURE, True, False),
+    ("average_temperature", _TEMPERATURE, True, False),
+    ("fixed_cost", _MONEY, False, False),
+    ("total_cost", _MONEY, False, True),
+    ("electricity_reading_timestamp", _DATETIME, True, False),
+    ("electricity1_reading", _METER, True, False),
+    ("electricity2_reading", _METER, True, False),
+    ("electricity1_returned_reading", _METER, True, False),
+    ("electricity2_returned_reading", _METER, True, False),
+    ("gas_reading_timestamp", _DATETIME, True, False),
+    ("gas_reading", _METER, True, False),
 )
 
 
@@ -235,6 +287,17 @@ def _to_datetime(value: object, tz: tzinfo, *, strict_dst: bool) -> datetime:
         raise _FieldError(MSG_DATETIME_OVERFLOW) from None
 
 
+def _to_date(value: object) -> date:
+    """DRF ``DateField.to_internal_value`` with the ISO 8601 input format only."""
+    match = _RE_DATE.match(value) if isinstance(value, str) else None
+    if match is not None:
+        try:
+            return date(int(match["year"]), int(match["month"]), int(match["day"]))
+        except ValueError:
+            pass
+    raise _FieldError(MSG_DATE_FORMAT)
+
+
 def _field_value(data: Mapping[str, object], name: str, *, nullable: bool, form: bool) -> object:
     """DRF ``Field.get_value``: what the field sees, ``_MISSING`` when absent."""
     if not form:
@@ -262,7 +325,7 @@ def _to_string(value: object, kind: _CharField) -> str:
 
 def _validate_field(
     value: object, kind: _Kind, tz: tzinfo, *, nullable: bool, strict_dst: bool
-) -> Decimal | int | datetime | str | None:
+) -> Decimal | int | datetime | date | str | None:
     """DRF ``Field.run_validation`` for one present value."""
     if isinstance(kind, _DecimalField) and nullable and _smart_str(value).strip() == "":
         return None  # DecimalField.validate_empty_values
@@ -270,12 +333,21 @@ def _validate_field(
         if not nullable:
             raise _FieldError(MSG_NULL)
         return None
+    return _to_internal(value, kind, tz, strict_dst=strict_dst)
+
+
+def _to_internal(
+    value: object, kind: _Kind, tz: tzinfo, *, strict_dst: bool
+) -> Decimal | int | datetime | date | str:
+    """DRF ``to_internal_value`` of the field kind."""
     if isinstance(kind, _DecimalField):
         return _to_decimal(value, kind)
     if isinstance(kind, _IntegerField):
         return _to_integer(value, kind)
     if isinstance(kind, _CharField):
         return _to_string(value, kind)
+    if isinstance(kind, _DateField):
+        return _to_date(value)
     return _to_datetime(value, tz, strict_dst=strict_dst)
 
 
@@ -296,8 +368,7 @@ def validate_reading(
     time in ``tz`` (zoneinfo ``fold=0``; with ``strict_dst`` an ambiguous or non-existent
     local time is refused with DRF's ``make_aware`` message, as DSMR-reader on pytz does).
     """
-    fields = ((name, kind, not required, required) for name, kind, required in FIELDS)
-    values = _validate_fields(data, fields, tz, form=form, strict_dst=strict_dst)
+    values = _validate_fields(data, READING_BODY, tz, form=form, strict_dst=strict_dst)
     return Reading(**values)
 
 
@@ -308,19 +379,43 @@ def validate_statistics_patch(
 
     Only the fields sent are returned; unknown ones and ``id`` are ignored, as DRF does.
     """
-    fields = ((name, kind, nullable, False) for name, kind, nullable in STATISTICS_FIELDS)
-    return _validate_fields(data, fields, tz, form=form, strict_dst=strict_dst)
+    return _validate_fields(data, STATISTICS_PATCH_BODY, tz, form=form, strict_dst=strict_dst)
+
+
+def validate_day_statistics(
+    data: object,
+    tz: tzinfo,
+    day_exists: Callable[[date], bool],
+    *,
+    form: bool = False,
+    strict_dst: bool = False,
+) -> DayStatistics:
+    """Validate a ``POST /api/v2/statistics/day`` body; raise ValidationFailed if bad.
+
+    Costs have at most 2 places, energy and gas 3, temperatures 1; ``day`` is ``YYYY-MM-DD``
+    and unique: ``day_exists`` is asked (only for a valid day, as DRF's UniqueValidator runs
+    after the field's own checks), and an existing one is reported with the other errors.
+    ``fixed_cost`` left out is 0.00; the other optional fields are null.
+    """
+    values = _validate_fields(
+        data, DAY_STATISTICS_BODY, tz, form=form, strict_dst=strict_dst, unique=day_exists
+    )
+    return DayStatistics(**values)
 
 
 def _validate_fields(
     data: object,
-    fields: Iterable[tuple[str, _Kind, bool, bool]],
+    fields: Iterable[BodyField],
     tz: tzinfo,
     *,
     form: bool,
     strict_dst: bool,
+    unique: Callable[[date], bool] | None = None,
 ) -> dict[str, Any]:
-    """Run DRF's validation over (name, kind, nullable, required) fields; collect all errors."""
+    """Run DRF's validation over (name, kind, nullable, required) fields; collect all errors.
+
+    ``unique`` tells whether a valid date field's value is taken already.
+    """
     if data is None:
         raise ValidationFailed({NON_FIELD_ERRORS: [MSG_NO_DATA]})
     if not isinstance(data, Mapping):
@@ -340,6 +435,46 @@ def _validate_fields(
             )
         except _FieldError as error:
             errors[name] = error.messages
+            continue
+        if isinstance(kind, _DateField) and unique is not None and unique(values[name]):
+            errors[name] = [MSG_DAY_EXISTS]
     if errors:
         raise ValidationFailed(errors)
     return values
+
+
+def _kind_schema(kind: _Kind) -> dict[str, Any]:
+    """Return the OpenAPI schema of a field kind."""
+    if isinstance(kind, _DecimalField):
+        return {
+            "type": "string",
+            "format": "decimal",
+            "pattern": f"^-?\\d{{0,{kind.max_digits - kind.decimal_places}}}"
+            f"(?:\\.\\d{{0,{kind.decimal_places}}})?$",
+        }
+    if isinstance(kind, _IntegerField):
+        return {"type": "integer", "minimum": kind.min_value, "maximum": kind.max_value}
+    if isinstance(kind, _DateTimeField):
+        return {"type": "string", "format": "date-time"}
+    if isinstance(kind, _DateField):
+        return {"type": "string", "format": "date"}
+    if kind.max_length is None:
+        return {"type": "string"}
+    return {"type": "string", "maxLength": kind.max_length}
+
+
+def body_schema(body: Iterable[BodyField]) -> dict[str, Any]:
+    """Return the OpenAPI schema of a request body these fields validate."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for name, kind, nullable, is_required in body:
+        schema = _kind_schema(kind)
+        if nullable:
+            schema["nullable"] = True
+        properties[name] = schema
+        if is_required:
+            required.append(name)
+    schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
