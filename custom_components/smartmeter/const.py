@@ -18,6 +18,13 @@ CONF_API_ENABLED: Final = "api_enabled"
 CONF_API_KEY: Final = "api_key"
 CONF_DATABASE_URL: Final = "database_url"
 CONF_FORWARD_TARGETS: Final = "forward_targets"
+CONF_RETENTION_HOURS: Final = "retention_hours"
+
+# DSMR-reader's retention choices, in hours: readings older than this are thinned.
+RETENTION_CHOICES: Final = (168, 744, 2232, 4464, 8784)
+RETENTION_OFF: Final = "off"
+
+SUBENTRY_ENERGY_CONTRACT: Final = "energy_contract"
 
 CONNECTION_SERIAL: Final = "serial"
 CONNECTION_NETWORK: Final = "network"
