@@ -469,6 +469,18 @@ def test_submit_refuses_values_before_queueing(store: ReadingStore) -> None:
     assert store.writer.transactions == 0
 
 
+VERSION_3_TABLES = (
+    "day_statistics",
+    "electricity_consumption",
+    "energy_supplier_price",
+    "gas_consumption",
+    "hour_statistics",
+    "processing_state",
+    "quarter_hour_peak",
+    "record_count",
+)
+
+
 def test_fresh_database_gets_the_latest_version(store: ReadingStore, store_url: str) -> None:
     with database(store_url) as connection:
         assert connection.scalars(text("SELECT version FROM schema_version")).all() == [LATEST]
@@ -478,6 +490,7 @@ def test_fresh_database_gets_the_latest_version(store: ReadingStore, store_url: 
             "meter_statistics",
             "reading_count",
             "schema_version",
+            *VERSION_3_TABLES,
         }
         columns = [column["name"] for column in schema.get_columns("dsmr_reading")]
         assert columns == ["id", *FULL_ROW]
@@ -599,9 +612,10 @@ def test_version_2_counts_the_readings_already_stored(store_url: str) -> None:
     store = ReadingStore.open(store_url)
     store.writer.submit(METER, [reading(minute) for minute in COUNTED_MINUTES]).result(10)
     store.close()
-    # Back to version 1: the same readings, no counts.
+    # Back to version 1: the same readings, no counts (nor processing, version 3).
     with database(store_url) as connection:
-        connection.execute(text("DROP TABLE reading_count"))
+        for table in (*VERSION_3_TABLES, "reading_count"):
+            connection.execute(text(f"DROP TABLE {table}"))
         connection.execute(text("UPDATE schema_version SET version = 1"))
 
     store = ReadingStore.open(store_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 import os
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
 from sqlalchemy.exc import SQLAlchemyError
 
 from .const import (
@@ -149,7 +151,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
         )
     url = entry.options.get(CONF_DATABASE_URL) or default_database_url(hass, entry)
     try:
-        store = await hass.async_add_executor_job(ReadingStore.open, url)
+        # Day statistics are for local days, as DSMR-reader's TIME_ZONE.
+        store = await hass.async_add_executor_job(
+            partial(ReadingStore.open, url, time_zone=dt_util.get_default_time_zone())
+        )
     except (StoreError, SQLAlchemyError) as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,

@@ -1,20 +1,47 @@
 """The integration's own reading database, on SQLite or PostgreSQL; no Home Assistant.
 
 It keeps DSMR-reader's DsmrReading rows and MeterStatistics per meter, so the integration can
-serve DSMR-reader's API. Readings are written by a group-commit writer thread.
+serve DSMR-reader's API, and processes the readings into DSMR-reader's consumption records and
+statistics (processing.py). Readings are written, and processed, by a group-commit writer
+thread.
 """
 
-from .errors import StoreBusy, StoreError
+from .errors import DuplicateDay, StoreBusy, StoreError
 from .model import MeterStatistics, Reading, StatisticsValue, StoredReading
-from .store import GroupCommitWriter, ReadingStore
+from .records import (
+    DayConsumption,
+    DayStatistics,
+    ElectricityConsumption,
+    EnergySupplierPrice,
+    GasConsumption,
+    HourStatistics,
+    ProcessingStatus,
+    QuarterHourPeak,
+    StoredDayStatistics,
+    StoredEnergySupplierPrice,
+)
+from .store import FilterOperator, GroupCommitWriter, ReadingStore, Record
 
 __all__ = [
+    "DayConsumption",
+    "DayStatistics",
+    "DuplicateDay",
+    "ElectricityConsumption",
+    "EnergySupplierPrice",
+    "FilterOperator",
+    "GasConsumption",
     "GroupCommitWriter",
+    "HourStatistics",
     "MeterStatistics",
+    "ProcessingStatus",
+    "QuarterHourPeak",
     "Reading",
     "ReadingStore",
+    "Record",
     "StatisticsValue",
     "StoreBusy",
     "StoreError",
+    "StoredDayStatistics",
+    "StoredEnergySupplierPrice",
     "StoredReading",
 ]

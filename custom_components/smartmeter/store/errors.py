@@ -7,3 +7,7 @@ class StoreError(Exception):
 
 class StoreBusy(StoreError):
     """The writer's queue is full; the caller should shed load and try again later."""
+
+
+class DuplicateDay(StoreError):
+    """Day statistics of that meter and day exist already."""

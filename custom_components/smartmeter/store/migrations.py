@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Connection,
-    Engine,
-    delete,
-    func,
-    insert,
-    literal_column,
-    select,
-)
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, insert, select
 
 from .errors import StoreError
-from .schema import HOUR_US, dsmr_reading, meter_statistics, reading_count, schema_version
+from .schema import (
+    HOUR_US,
+    day_statistics,
+    dsmr_reading,
+    electricity_consumption,
+    energy_supplier_price,
+    gas_consumption,
+    hour_statistics,
+    meter_statistics,
+    processing_state,
+    quarter_hour_peak,
+    reading_count,
+    record_count,
+    schema_version,
+)
+from .sql import div_floor
 
 
 def _create_tables(connection: Connection) -> None:
@@ -31,12 +36,7 @@ def _create_tables(connection: Connection) -> None:
 
 def _hour(timestamp: ColumnElement[int]) -> ColumnElement[int]:
     """Return the hour of microseconds since the epoch, rounded down like Python's //."""
-    # Written out, not a parameter: PostgreSQL would not see that the GROUP BY's expression is
-    # the SELECT's if each had its own parameters.
-    hour_us = literal_column(str(HOUR_US), BigInteger)
-    # SQLite and PostgreSQL round an integer division towards zero, and their % takes the
-    # dividend's sign: divide a multiple of the hour instead, which also holds before 1970.
-    return (timestamp - (timestamp % hour_us + hour_us) % hour_us) // hour_us
+    return div_floor(timestamp, HOUR_US)
 
 
 def count_readings(connection: Connection) -> None:
@@ -57,8 +57,32 @@ def _create_reading_count(connection: Connection) -> None:
     count_readings(connection)
 
 
+def _create_processing(connection: Connection) -> None:
+    """Version 3: what processing makes of the readings, and how far it got per meter.
+
+    Empty: processing starts at each meter's first reading, so readings stored before are
+    processed too.
+    """
+    # As with version 1: spell out this version's form once a later migration changes it.
+    for table in (
+        electricity_consumption,
+        gas_consumption,
+        quarter_hour_peak,
+        hour_statistics,
+        day_statistics,
+        energy_supplier_price,
+        record_count,
+        processing_state,
+    ):
+        table.create(connection)
+
+
 # Migration n (counting from 1) brings a database from version n - 1 to version n.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_tables, _create_reading_count)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
+    _create_tables,
+    _create_reading_count,
+    _create_processing,
+)
 
 
 def migrate(engine: Engine) -> int:

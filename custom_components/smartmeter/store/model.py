@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, cast
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
@@ -166,3 +166,77 @@ def row_to_statistics(row: Mapping[Any, Any]) -> MeterStatistics:
     if values["timestamp"] is not None:
         values["timestamp"] = us_to_datetime(values["timestamp"])
     return MeterStatistics(**values)
+
+
+# Record fields (records.py) kept as microseconds since the epoch; dates, text and whole amperes
+# are stored as they are, and every other number scaled by _record_places.
+_RECORD_TIMES: Final = frozenset(
+    {
+        "read_at",
+        "read_at_start",
+        "read_at_end",
+        "hour_start",
+        "electricity_reading_timestamp",
+        "gas_reading_timestamp",
+    }
+)
+_RECORD_UNSCALED: Final = frozenset(
+    {
+        "id",
+        "day",
+        "start",
+        "end",
+        "description",
+        "phase_power_current_l1",
+        "phase_power_current_l2",
+        "phase_power_current_l3",
+    }
+)
+
+
+def record_places(name: str) -> int | None:
+    """Return the decimal places a record field's column keeps, None if it is not a Decimal.
+
+    Prices and the fixed daily cost have 6 (millionths), costs 2 (cents), voltages and
+    temperatures 1 (tenths), energy, power and gas 3 (Wh, W, dm³).
+    """
+    if name in _RECORD_UNSCALED or name in _RECORD_TIMES:
+        return None
+    if name.endswith("_price") or name == "fixed_daily_cost":
+        return 6
+    if name.endswith("_cost"):
+        return 2
+    if "voltage" in name or name.endswith("_temperature"):
+        return 1
+    return 3
+
+
+def record_to_row(record: object) -> dict[str, object]:
+    """Return the columns of a record dataclass's fields (without meter).
+
+    Raises ValueError for a naive datetime or a value with more decimals than its column keeps.
+    """
+    row: dict[str, object] = {}
+    for field in fields(cast(Any, record)):
+        value = getattr(record, field.name)
+        places = record_places(field.name)
+        if value is not None and field.name in _RECORD_TIMES:
+            value = datetime_to_us(value)
+        elif value is not None and places is not None:
+            value = _to_scaled(value, places)
+        row[field.name] = value
+    return row
+
+
+def row_to_record[RecordT](record_type: type[RecordT], row: Mapping[Any, Any]) -> RecordT:
+    """Return the record of a row holding the columns of its fields."""
+    values: dict[str, Any] = {}
+    for field in fields(cast(Any, record_type)):
+        value = row[field.name]
+        places = record_places(field.name)
+        if value is not None and field.name in _RECORD_TIMES:
+            value = us_to_datetime(value)
+        elif value is not None and places is not None:
+            value = Decimal(value).scaleb(-places)
+        values[field.name] = value
+    return record_type(**values)

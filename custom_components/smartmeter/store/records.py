@@ -150,3 +150,17 @@ class DayConsumption:
     gas_cost: Decimal
     fixed_cost: Decimal
     prices: EnergySupplierPrice
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProcessingStatus:
+    """How far processing got for a meter: what DSMR-reader's monitoring checks.
+
+    ``unprocessed_readings`` counts the readings not yet made into minute records (the newest
+    minute's always wait for a later reading), ``oldest_unprocessed`` is the first one's time,
+    ``latest_day`` the newest day statistics' day (None without any).
+    """
+
+    unprocessed_readings: int
+    oldest_unprocessed: datetime | None
+    latest_day: date | None

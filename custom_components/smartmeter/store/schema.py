@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata: Final = MetaData()
 
@@ -84,6 +96,158 @@ meter_statistics: Final = Table(
     Column("voltage_swell_count_l3", Integer),
     Column("rejected_telegrams", Integer, nullable=False, server_default="0"),
     Column("latest_telegram", Text),
+)
+
+# What processing makes of the readings (version 3): DSMR-reader's records per meter, in their
+# serializer's column order, scaled like the readings; money in cents, prices in millionths.
+electricity_consumption: Final = Table(
+    "electricity_consumption",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("meter", String(64), nullable=False),
+    # The end of the minute, µs.
+    Column("read_at", BigInteger, nullable=False),
+    Column("delivered_1", Integer, nullable=False),
+    Column("returned_1", Integer, nullable=False),
+    Column("delivered_2", Integer, nullable=False),
+    Column("returned_2", Integer, nullable=False),
+    Column("currently_delivered", Integer, nullable=False),
+    Column("currently_returned", Integer, nullable=False),
+    Column("phase_currently_delivered_l1", Integer),
+    Column("phase_currently_delivered_l2", Integer),
+    Column("phase_currently_delivered_l3", Integer),
+    Column("phase_currently_returned_l1", Integer),
+    Column("phase_currently_returned_l2", Integer),
+    Column("phase_currently_returned_l3", Integer),
+    Column("phase_voltage_l1", Integer),
+    Column("phase_voltage_l2", Integer),
+    Column("phase_voltage_l3", Integer),
+    Column("phase_power_current_l1", Integer),
+    Column("phase_power_current_l2", Integer),
+    Column("phase_power_current_l3", Integer),
+    UniqueConstraint("meter", "read_at", name="uq_electricity_consumption_meter_read_at"),
+)
+
+gas_consumption: Final = Table(
+    "gas_consumption",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("meter", String(64), nullable=False),
+    Column("read_at", BigInteger, nullable=False),
+    # dm³.
+    Column("delivered", Integer, nullable=False),
+    Column("currently_delivered", Integer, nullable=False),
+    # The meter's own gas timestamp, µs: read_at, or read_at + 1 h for DSMR 4's shifted records.
+    Column("measured_at", BigInteger, nullable=False),
+    UniqueConstraint("meter", "read_at", name="uq_gas_consumption_meter_read_at"),
+    Index("ix_gas_consumption_meter_measured_at", "meter", "measured_at"),
+)
+
+quarter_hour_peak: Final = Table(
+    "quarter_hour_peak",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("meter", String(64), nullable=False),
+    Column("read_at_start", BigInteger, nullable=False),
+    Column("read_at_end", BigInteger, nullable=False),
+    # W.
+    Column("average_delivered", Integer, nullable=False),
+    # The start of the quarter, µs: which quarter a peak is, whatever its readings' times.
+    Column("quarter_start", BigInteger, nullable=False),
+    UniqueConstraint("meter", "quarter_start", name="uq_quarter_hour_peak_meter_quarter"),
+    Index("ix_quarter_hour_peak_meter_read_at_start", "meter", "read_at_start"),
+)
+
+hour_statistics: Final = Table(
+    "hour_statistics",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("meter", String(64), nullable=False),
+    Column("hour_start", BigInteger, nullable=False),
+    Column("electricity1", Integer, nullable=False),
+    Column("electricity2", Integer, nullable=False),
+    Column("electricity1_returned", Integer, nullable=False),
+    Column("electricity2_returned", Integer, nullable=False),
+    Column("gas", Integer, nullable=False),
+    UniqueConstraint("meter", "hour_start", name="uq_hour_statistics_meter_hour_start"),
+)
+
+day_statistics: Final = Table(
+    "day_statistics",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("meter", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("electricity1", Integer, nullable=False),
+    Column("electricity2", Integer, nullable=False),
+    Column("electricity1_returned", Integer, nullable=False),
+    Column("electricity2_returned", Integer, nullable=False),
+    # Cents.
+    Column("electricity1_cost", BigInteger, nullable=False),
+    Column("electricity2_cost", BigInteger, nullable=False),
+    Column("gas", Integer),
+    Column("gas_cost", BigInteger),
+    # Tenths of a degree.
+    Column("lowest_temperature", Integer),
+    Column("highest_temperature", Integer),
+    Column("average_temperature", Integer),
+    Column("fixed_cost", BigInteger, nullable=False),
+    Column("total_cost", BigInteger, nullable=False),
+    Column("electricity_reading_timestamp", BigInteger),
+    Column("electricity1_reading", Integer),
+    Column("electricity2_reading", Integer),
+    Column("electricity1_returned_reading", Integer),
+    Column("electricity2_returned_reading", Integer),
+    Column("gas_reading_timestamp", BigInteger),
+    Column("gas_reading", Integer),
+    # Added through add_day_statistics (imported history): processing leaves it alone.
+    Column("imported", Boolean, nullable=False),
+    UniqueConstraint("meter", "day", name="uq_day_statistics_meter_day"),
+)
+
+energy_supplier_price: Final = Table(
+    "energy_supplier_price",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("meter", String(64), nullable=False),
+    Column("start", Date, nullable=False),
+    Column("end", Date, nullable=False),
+    Column("description", String(255), nullable=False),
+    # Millionths of a euro per kWh, m³ or day.
+    Column("electricity_delivered_1_price", BigInteger, nullable=False),
+    Column("electricity_delivered_2_price", BigInteger, nullable=False),
+    Column("gas_price", BigInteger, nullable=False),
+    Column("electricity_returned_1_price", BigInteger, nullable=False),
+    Column("electricity_returned_2_price", BigInteger, nullable=False),
+    Column("fixed_daily_cost", BigInteger, nullable=False),
+    Index("ix_energy_supplier_price_meter_start", "meter", "start"),
+)
+
+# Records per kind (a table's name), meter and UTC hour of their time: reading_count's fast
+# counts for the records that come by the minute (see there).
+record_count: Final = Table(
+    "record_count",
+    metadata,
+    Column("record", String(32), primary_key=True),
+    Column("meter", String(64), primary_key=True),
+    Column("hour", BigInteger, primary_key=True, autoincrement=False),
+    Column("records", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# How far processing got per meter, µs, committed with what it made; null before the first run.
+processing_state: Final = Table(
+    "processing_state",
+    metadata,
+    Column("meter", String(64), primary_key=True),
+    # Readings before it are processed: every minute before it has its record.
+    Column("minute_frontier", BigInteger, nullable=False),
+    # Every quarter of an hour starting before it has its peak, or has none.
+    Column("quarter_frontier", BigInteger, nullable=False),
+    # Every hour starting before it has its statistics, or has none.
+    Column("hour_frontier", BigInteger, nullable=False),
+    # Every local day before it has its statistics, or has none.
+    Column("day_frontier", Date, nullable=False),
 )
 
 # One row: the number of the last migration applied (see migrations.py).

@@ -7,22 +7,26 @@ awaits the writer's futures through asyncio.wrap_future.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, tzinfo
+import logging
 import queue
 import sqlite3
 import threading
-from typing import Any, Final, cast
+from typing import Any, Final, Literal, cast
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
     Engine,
     Select,
     Table,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -30,10 +34,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 
-from .errors import StoreBusy, StoreError
+from . import processing
+from .errors import DuplicateDay, StoreBusy, StoreError
 from .migrations import migrate
 from .model import (
     MeterStatistics,
@@ -42,11 +46,43 @@ from .model import (
     StoredReading,
     datetime_to_us,
     reading_to_row,
+    record_to_row,
     row_to_reading,
+    row_to_record,
     row_to_statistics,
     statistics_to_row,
+    us_to_datetime,
 )
-from .schema import HOUR_US, dsmr_reading, meter_statistics, reading_count
+from .processing import Processor
+from .records import (
+    DayConsumption,
+    DayStatistics,
+    ElectricityConsumption,
+    EnergySupplierPrice,
+    GasConsumption,
+    HourStatistics,
+    ProcessingStatus,
+    QuarterHourPeak,
+    StoredDayStatistics,
+    StoredEnergySupplierPrice,
+)
+from .schema import (
+    HOUR_US,
+    day_statistics,
+    dsmr_reading,
+    electricity_consumption,
+    energy_supplier_price,
+    gas_consumption,
+    hour_statistics,
+    meter_statistics,
+    processing_state,
+    quarter_hour_peak,
+    reading_count,
+    record_count,
+)
+from .sql import upsert
+
+_LOGGER: Final = logging.getLogger(__name__)
 
 DEFAULT_MAX_QUEUE: Final = 10_000
 # The one driver each database is used with: the one installed and tested.
@@ -64,6 +100,26 @@ class _Submission:
     future: Future[list[int]]
 
 
+@dataclass(slots=True)
+class _Task:
+    """Work for the writer thread, after it has processed every due meter."""
+
+    run: Callable[[], object]
+    future: Future[Any] = field(default_factory=Future)
+
+
+# What RecordType may be: the records list_records lists.
+type Record = (
+    ElectricityConsumption
+    | GasConsumption
+    | QuarterHourPeak
+    | HourStatistics
+    | StoredDayStatistics
+    | StoredEnergySupplierPrice
+)
+type FilterOperator = Literal["gte", "lte", "exact"]
+
+
 class GroupCommitWriter:
     """Write submissions on one thread; each transaction takes all that queued meanwhile.
 
@@ -72,11 +128,22 @@ class GroupCommitWriter:
     writers.
     """
 
-    def __init__(self, engine: Engine, *, max_queue: int = DEFAULT_MAX_QUEUE) -> None:
-        """Start the writer thread on a migrated engine."""
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        processor: Processor | None = None,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+    ) -> None:
+        """Start the writer thread on a migrated engine.
+
+        With a processor, the thread processes the readings of each committed batch once their
+        futures are resolved, and catches up with what is left whenever its queue is empty.
+        """
         self._engine = engine
+        self._processor = processor
         # None, queued by close(), tells the thread to stop once everything before it is written.
-        self._queue: queue.Queue[_Submission | None] = queue.Queue(max_queue)
+        self._queue: queue.Queue[_Submission | _Task | None] = queue.Queue(max_queue)
         # Makes "not closed, so queue" atomic: nothing may follow close()'s None.
         self._lock = threading.Lock()
         self._closed = False
@@ -109,14 +176,27 @@ class GroupCommitWriter:
             None if statistics is None else statistics_to_row(statistics),
             Future(),
         )
+        self._queue_item(submission)
+        return submission.future
+
+    def run(self, task: Callable[[], object]) -> Future[Any]:
+        """Queue work for the writer thread, after everything queued before and its processing.
+
+        The future resolves with the work's result or exception. Raises StoreBusy when the
+        queue is full and StoreError once closed.
+        """
+        job = _Task(task)
+        self._queue_item(job)
+        return job.future
+
+    def _queue_item(self, item: _Submission | _Task) -> None:
         with self._lock:
             if self._closed:
                 raise StoreError("the reading database is closed")
             try:
-                self._queue.put_nowait(submission)
+                self._queue.put_nowait(item)
             except queue.Full:
                 raise StoreBusy("too many readings are waiting to be written") from None
-        return submission.future
 
     def close(self) -> None:
         """Write everything queued, then stop the thread."""
@@ -132,7 +212,13 @@ class GroupCommitWriter:
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            batch = [self._queue.get()]
+            try:
+                # While processing has a backlog, it goes on whenever the queue is empty.
+                first = self._queue.get(block=not self._due())
+            except queue.Empty:
+                self._process(catch_up=False)
+                continue
+            batch = [first]
             while True:
                 try:
                     batch.append(self._queue.get_nowait())
@@ -140,12 +226,39 @@ class GroupCommitWriter:
                     break
             stopping = batch[-1] is None
             submissions = [
-                submission
-                for submission in batch
-                if submission is not None and submission.future.set_running_or_notify_cancel()
+                item
+                for item in batch
+                if isinstance(item, _Submission) and item.future.set_running_or_notify_cancel()
             ]
             if submissions:
                 self._commit(submissions)
+                self._process(catch_up=False)
+            for task in batch:
+                if isinstance(task, _Task) and task.future.set_running_or_notify_cancel():
+                    self._process(catch_up=True)
+                    try:
+                        task.future.set_result(task.run())
+                    except Exception as err:  # the caller gets it
+                        task.future.set_exception(err)
+
+    def _due(self) -> bool:
+        return self._processor is not None and bool(self._processor.due)
+
+    def _process(self, *, catch_up: bool) -> None:
+        """Process every due meter once, or with catch_up until none is due."""
+        processor = self._processor
+        if processor is None:
+            return
+        while processor.due:
+            for meter in sorted(processor.due):
+                try:
+                    processor.process(meter)
+                except Exception:
+                    # The readings are stored: the next batch of the meter retries.
+                    _LOGGER.exception("Processing the readings of meter %s failed", meter)
+                    processor.defer(meter)
+            if not catch_up:
+                return
 
     def _commit(self, submissions: list[_Submission]) -> None:
         try:
@@ -167,6 +280,10 @@ class GroupCommitWriter:
                 end = start + len(submission.rows)
                 submission.future.set_result(ids[start:end])
                 start = end
+            if self._processor is not None:
+                self._processor.readings_written(
+                    row for submission in submissions for row in submission.rows
+                )
 
     def _write(self, submissions: list[_Submission]) -> list[int]:
         rows = [row for submission in submissions for row in submission.rows]
@@ -185,20 +302,33 @@ class GroupCommitWriter:
 
 
 class ReadingStore:
-    """The integration's reading database, on SQLite or PostgreSQL."""
+    """The integration's reading database, on SQLite or PostgreSQL.
 
-    def __init__(self, engine: Engine, *, max_queue: int = DEFAULT_MAX_QUEUE) -> None:
+    Readings come in through the writer, which also processes them into DSMR-reader's records
+    (see processing.py); everything else here blocks, for an executor.
+    """
+
+    def __init__(
+        self, engine: Engine, *, time_zone: tzinfo = UTC, max_queue: int = DEFAULT_MAX_QUEUE
+    ) -> None:
         """Use a migrated engine; ReadingStore.open makes one from a URL."""
         self._engine = engine
-        self._writer = GroupCommitWriter(engine, max_queue=max_queue)
+        self._time_zone = time_zone
+        self._processor = Processor(engine, time_zone)
+        # What an earlier run left: readings stored but not processed.
+        self._processor.resume()
+        self._writer = GroupCommitWriter(engine, processor=self._processor, max_queue=max_queue)
 
     @classmethod
-    def open(cls, url: str, *, max_queue: int = DEFAULT_MAX_QUEUE) -> ReadingStore:
+    def open(
+        cls, url: str, *, time_zone: tzinfo = UTC, max_queue: int = DEFAULT_MAX_QUEUE
+    ) -> ReadingStore:
         """Connect to a SQLAlchemy URL and bring its schema up to date.
 
         For example sqlite:////config/smartmeter.db (WAL mode) or
-        postgresql+psycopg://user:password@host/database. Raises StoreError for anything
-        else, an unreachable database or one written by a newer release.
+        postgresql+psycopg://user:password@host/database. Day statistics are made for local
+        days in time_zone. Raises StoreError for anything else, an unreachable database or one
+        written by a newer release.
         """
         engine = _create_engine(url)
         try:
@@ -209,7 +339,11 @@ class ReadingStore:
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, max_queue=max_queue)
+        try:
+            return cls(engine, time_zone=time_zone, max_queue=max_queue)
+        except SQLAlchemyError as err:
+            engine.dispose()
+            raise StoreError(f"cannot use the reading database {engine.url}: {err}") from err
 
     @property
     def writer(self) -> GroupCommitWriter:
@@ -254,20 +388,236 @@ class ReadingStore:
         # PostgreSQL sorts the rare readings of equal timestamp by id (incremental sort).
         page = (
             select(dsmr_reading)
-            .where(*_in_range(meter, low, high))
+            .where(*_in_range(_READINGS, meter, low, high))
             .order_by(*order)
             .limit(limit)
             .offset(offset)
         )
-        with self._engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                # Its default, READ COMMITTED, takes a snapshot per statement.
-                connection.execution_options(isolation_level="REPEATABLE READ")
-            # One transaction, so that the count and the page see the same rows.
-            with connection.begin():
-                count = connection.execute(select(_count(meter, low, high))).scalar_one()
-                rows = connection.execute(page).mappings().all()
+        with self._snapshot() as connection:
+            count = connection.execute(select(_count(_READINGS, meter, low, high))).scalar_one()
+            rows = connection.execute(page).mappings().all()
         return count, [row_to_reading(row) for row in rows]
+
+    def list_records[RecordT: Record](
+        self,
+        record_type: type[RecordT],
+        meter: str,
+        *,
+        filters: Sequence[tuple[str, FilterOperator, datetime | date]] = (),
+        ordering: Sequence[tuple[str, bool]] = (),
+        limit: int = 25,
+        offset: int = 0,
+    ) -> tuple[int, list[RecordT]]:
+        """Return how many of a meter's records match and one page of them, in one transaction.
+
+        record_type is ElectricityConsumption, GasConsumption, QuarterHourPeak,
+        HourStatistics, StoredDayStatistics or StoredEnergySupplierPrice. filters are
+        (field, "gte" | "lte" | "exact", value) on the record's datetime fields (aware
+        datetimes) or date fields (dates: day, start, end), bounds inclusive. ordering is
+        (field, descending) pairs, any field of the record; without one the records come by
+        their time or day (read_at, read_at_start, hour_start, day, start), ascending; the id
+        breaks ties in the direction of the last pair. Counts of minute and gas records take
+        about as long for a year as for a day, as list_readings's. Raises ValueError for an
+        unknown record type, field or operator, a negative limit or offset.
+        """
+        if limit < 0 or offset < 0:
+            raise ValueError(f"limit {limit} and offset {offset} must not be negative")
+        listed = _LISTED.get(record_type)
+        if listed is None:
+            raise ValueError(f"{record_type.__name__} records are not listed")
+        table = listed.table
+        conditions: list[ColumnElement[bool]] = [table.c.meter == meter]
+        # Bounds of the counted time column, for the fast count.
+        low: int | None = None
+        high: int | None = None
+        only_counted_time = True
+        for name, operator, value in filters:
+            column, bound = _filter_value(listed, name, value)
+            if operator in ("gte", "exact"):
+                conditions.append(column >= bound)
+            if operator in ("lte", "exact"):
+                conditions.append(column <= bound)
+            if operator not in ("gte", "lte", "exact"):
+                raise ValueError(f"unknown filter operator {operator!r}")
+            if listed.counted is None or name != listed.counted.time:
+                only_counted_time = False
+            elif isinstance(bound, int):
+                if operator != "lte":
+                    low = bound if low is None else max(low, bound)
+                if operator != "gte":
+                    high = bound if high is None else min(high, bound)
+        order = [
+            (table.c[_field_name(listed, name)].desc() if descending else table.c[name])
+            for name, descending in ordering
+        ] or [table.c[listed.default_order]]
+        last_descending = bool(ordering) and ordering[-1][1]
+        order.append(table.c.id.desc() if last_descending else table.c.id)
+        if listed.counted is not None and only_counted_time:
+            count_query = select(_count(listed.counted, meter, low, high))
+        else:
+            count_query = select(func.count()).select_from(table).where(*conditions)
+        page = select(table).where(*conditions).order_by(*order).limit(limit).offset(offset)
+        with self._snapshot() as connection:
+            count = connection.execute(count_query).scalar_one()
+            rows = connection.execute(page).mappings().all()
+        return count, [row_to_record(record_type, row) for row in rows]
+
+    def latest_reading(self, meter: str) -> StoredReading | None:
+        """Return a meter's newest reading (by timestamp, then id), None without any."""
+        with self._engine.connect() as connection:
+            row = (
+                connection.execute(
+                    select(dsmr_reading)
+                    .where(dsmr_reading.c.meter == meter)
+                    .order_by(dsmr_reading.c.timestamp.desc(), dsmr_reading.c.id.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else row_to_reading(row)
+
+    def latest_gas(self, meter: str) -> GasConsumption | None:
+        """Return a meter's newest gas record (by read_at), None without any."""
+        with self._engine.connect() as connection:
+            row = (
+                connection.execute(
+                    select(gas_consumption)
+                    .where(gas_consumption.c.meter == meter)
+                    .order_by(gas_consumption.c.read_at.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else row_to_record(GasConsumption, row)
+
+    def day_consumption(self, meter: str, day: date) -> DayConsumption | None:
+        """Return DSMR-reader's day_consumption of a local day, None without minute records.
+
+        The day's energy and gas are the boundary differences the day statistics use (see
+        processing.py), today's up to the latest records; gas is 0 without gas records. Costs
+        use the day's merged prices, all 0 without a contract.
+        """
+        with self._snapshot() as connection:
+            contracts = processing.load_contracts(connection, meter)
+            return processing.day_consumption(connection, meter, day, self._time_zone, contracts)
+
+    def day_prices(self, meter: str, day: date) -> EnergySupplierPrice | None:
+        """Return a meter's prices of a day, merged as DSMR-reader's get_day_prices.
+
+        None when no contract covers the day.
+        """
+        with self._engine.connect() as connection:
+            contracts = processing.load_contracts(connection, meter)
+        return processing.merge_prices(day, contracts)
+
+    def add_day_statistics(self, meter: str, statistics: DayStatistics) -> StoredDayStatistics:
+        """Store day statistics from elsewhere (imported history); processing never changes them.
+
+        Runs on the writer thread, after what is queued. Raises DuplicateDay when the meter has
+        statistics of that day, ValueError for a naive datetime or a value with more decimals
+        than its column keeps (2 for costs, 3 for energy and gas, 1 for temperatures).
+        """
+        row = {"meter": meter, "imported": True, **record_to_row(statistics)}
+
+        def add() -> StoredDayStatistics:
+            with self._engine.begin() as connection:
+                inserted = (
+                    connection.execute(
+                        upsert(connection, day_statistics)
+                        .values(row)
+                        .on_conflict_do_nothing()
+                        .returning(day_statistics)
+                    )
+                    .mappings()
+                    .first()
+                )
+            if inserted is None:
+                raise DuplicateDay(f"meter {meter} has day statistics of {statistics.day}")
+            return row_to_record(StoredDayStatistics, inserted)
+
+        return cast(StoredDayStatistics, self._writer.run(add).result())
+
+    def replace_prices(self, meter: str, contracts: Sequence[EnergySupplierPrice]) -> None:
+        """Replace a meter's energy contracts and recompute the costs they change.
+
+        The costs of the generated day statistics of every day an old or new contract covers
+        are recomputed with the new contracts; imported ones are left as they are. Runs on the
+        writer thread, after what is queued. Raises ValueError for a price with more than 6
+        decimals.
+        """
+        for contract in contracts:
+            record_to_row(contract)
+
+        def replace() -> None:
+            with self._engine.begin() as connection:
+                self._processor.replace_prices(connection, meter, contracts)
+
+        self._writer.run(replace).result()
+
+    def processing_status(self, meter: str) -> ProcessingStatus:
+        """Return how far processing got: DSMR-reader's monitoring needs.
+
+        Unprocessed readings are those at or after the minute frontier: the newest minute's
+        always, until a later reading comes.
+        """
+        with self._snapshot() as connection:
+            frontier = connection.scalar(
+                select(processing_state.c.minute_frontier).where(processing_state.c.meter == meter)
+            )
+            count = connection.execute(select(_count(_READINGS, meter, frontier, None))).scalar()
+            oldest = connection.scalar(
+                select(func.min(dsmr_reading.c.timestamp)).where(
+                    *_in_range(_READINGS, meter, frontier, None)
+                )
+            )
+            latest_day = connection.scalar(
+                select(func.max(day_statistics.c.day)).where(day_statistics.c.meter == meter)
+            )
+        return ProcessingStatus(
+            unprocessed_readings=count or 0,
+            oldest_unprocessed=None if oldest is None else us_to_datetime(oldest),
+            latest_day=latest_day,
+        )
+
+    def apply_retention(self, meter: str, older_than: datetime, max_hours: int = 24) -> int:
+        """Thin a meter's old readings, minute and gas records; return how many were deleted.
+
+        As DSMR-reader's retention: every UTC hour before older_than with more than 2 rows
+        keeps only its first and last, at most max_hours hours of each table per call. Only
+        processed readings are thinned. The counts stay exact; statistics are kept. Runs on
+        the writer thread, after what is queued and its processing.
+        """
+        limit = datetime_to_us(older_than)
+
+        def thin() -> int:
+            with self._engine.begin() as connection:
+                processed = connection.execute(
+                    select(
+                        processing_state.c.minute_frontier, processing_state.c.quarter_frontier
+                    ).where(processing_state.c.meter == meter)
+                ).first()
+                if processed is None:
+                    return 0
+                readings_limit = min(limit, *processed)
+                return sum(
+                    _thin(connection, counted, meter, until, max_hours)
+                    for counted, until in (
+                        (_READINGS, readings_limit),
+                        (_COUNTED_MINUTES, limit),
+                        (_COUNTED_GAS, limit),
+                    )
+                )
+
+        return cast(int, self._writer.run(thin).result())
+
+    def wait_processed(self) -> None:
+        """Wait until everything submitted before is written and processed.
+
+        Raises what the writer raised; StoreError once closed.
+        """
+        self._writer.run(lambda: None).result()
 
     def get_statistics(self, meter: str) -> MeterStatistics:
         """Return a meter's statistics, created with their defaults the first time."""
@@ -303,6 +653,165 @@ class ReadingStore:
         """Write what is queued, stop the writer and close the connections."""
         self._writer.close()
         self._engine.dispose()
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """Yield a connection in a transaction whose statements all see the same rows."""
+        with self._engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                # Its default, READ COMMITTED, takes a snapshot per statement.
+                connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                yield connection
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """Rows counted per meter and UTC hour of a time column, for fast counts of a range."""
+
+    table: Table
+    time: str
+    counts: Table
+    number: str
+    # Further key columns of the counts' rows: which table they count.
+    key: Mapping[str, str]
+
+
+_READINGS: Final = _Counted(dsmr_reading, "timestamp", reading_count, "readings", {})
+_COUNTED_MINUTES: Final = _Counted(
+    electricity_consumption,
+    "read_at",
+    record_count,
+    "records",
+    {"record": electricity_consumption.name},
+)
+_COUNTED_GAS: Final = _Counted(
+    gas_consumption, "read_at", record_count, "records", {"record": gas_consumption.name}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """How list_records finds one kind of record."""
+
+    table: Table
+    default_order: str
+    # Datetime fields, kept as µs, and date fields.
+    times: frozenset[str]
+    dates: frozenset[str]
+    fields: frozenset[str]
+    counted: _Counted | None = None
+
+
+def _listed(
+    record_type: type[Any],
+    table: Table,
+    default_order: str,
+    *,
+    times: frozenset[str] = frozenset(),
+    dates: frozenset[str] = frozenset(),
+    counted: _Counted | None = None,
+) -> _Listed:
+    names = frozenset(f.name for f in fields(record_type))
+    return _Listed(table, default_order, times, dates, names, counted)
+
+
+_LISTED: Final[Mapping[type[Any], _Listed]] = {
+    ElectricityConsumption: _listed(
+        ElectricityConsumption,
+        electricity_consumption,
+        "read_at",
+        times=frozenset({"read_at"}),
+        counted=_COUNTED_MINUTES,
+    ),
+    GasConsumption: _listed(
+        GasConsumption,
+        gas_consumption,
+        "read_at",
+        times=frozenset({"read_at"}),
+        counted=_COUNTED_GAS,
+    ),
+    QuarterHourPeak: _listed(
+        QuarterHourPeak,
+        quarter_hour_peak,
+        "read_at_start",
+        times=frozenset({"read_at_start", "read_at_end"}),
+    ),
+    HourStatistics: _listed(
+        HourStatistics, hour_statistics, "hour_start", times=frozenset({"hour_start"})
+    ),
+    StoredDayStatistics: _listed(
+        StoredDayStatistics,
+        day_statistics,
+        "day",
+        times=frozenset({"electricity_reading_timestamp", "gas_reading_timestamp"}),
+        dates=frozenset({"day"}),
+    ),
+    StoredEnergySupplierPrice: _listed(
+        StoredEnergySupplierPrice,
+        energy_supplier_price,
+        "start",
+        dates=frozenset({"start", "end"}),
+    ),
+}
+
+
+def _field_name(listed: _Listed, name: str) -> str:
+    if name not in listed.fields:
+        raise ValueError(f"no field {name!r} to order by")
+    return name
+
+
+def _filter_value(
+    listed: _Listed, name: str, value: datetime | date
+) -> tuple[Column[Any], int | date]:
+    """Return the column a filter compares and the value it compares it with."""
+    if name in listed.times:
+        if not isinstance(value, datetime):
+            raise ValueError(f"{name} is compared with a datetime, not {value!r}")
+        return listed.table.c[name], datetime_to_us(value)
+    if name in listed.dates:
+        if isinstance(value, datetime) or not isinstance(value, date):
+            raise ValueError(f"{name} is compared with a date, not {value!r}")
+        return listed.table.c[name], value
+    raise ValueError(f"no datetime or date field {name!r} to filter on")
+
+
+def _thin(connection: Connection, counted: _Counted, meter: str, until: int, max_hours: int) -> int:
+    """Keep the first and last row of a meter's hours before until with more than 2 rows.
+
+    At most max_hours hours; return how many rows were deleted.
+    """
+    counts = counted.counts.c
+    key = [counts[name] == value for name, value in counted.key.items()]
+    hours = connection.scalars(
+        select(counts.hour)
+        .where(
+            *key,
+            counts.meter == meter,
+            counts[counted.number] > 2,
+            counts.hour < until // HOUR_US,
+        )
+        .order_by(counts.hour)
+        .limit(max_hours)
+    ).all()
+    table = counted.table
+    time = table.c[counted.time]
+    deleted = 0
+    for hour in hours:
+        in_hour = _in_range(counted, meter, hour * HOUR_US, (hour + 1) * HOUR_US - 1)
+        first = select(table.c.id).where(*in_hour).order_by(time, table.c.id).limit(1)
+        last = select(table.c.id).where(*in_hour).order_by(time.desc(), table.c.id.desc()).limit(1)
+        kept = [connection.scalar(first), connection.scalar(last)]
+        deleted += connection.execute(
+            delete(table).where(*in_hour, table.c.id.not_in(kept))
+        ).rowcount
+        connection.execute(
+            update(counted.counts)
+            .where(*key, counts.meter == meter, counts.hour == hour)
+            .values({counted.number: 2})
+        )
+    return deleted
 
 
 def _create_engine(url: str) -> Engine:
@@ -349,43 +858,52 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def _in_range(meter: str, low: int | None, high: int | None) -> list[ColumnElement[bool]]:
-    """Return the conditions of a meter's readings from low to high (inclusive, µs)."""
-    conditions = [dsmr_reading.c.meter == meter]
+def _in_range(
+    counted: _Counted, meter: str, low: int | None, high: int | None
+) -> list[ColumnElement[bool]]:
+    """Return the conditions of a meter's rows from low to high (inclusive, µs)."""
+    table = counted.table
+    conditions = [table.c.meter == meter]
     if low is not None:
-        conditions.append(dsmr_reading.c.timestamp >= low)
+        conditions.append(table.c[counted.time] >= low)
     if high is not None:
-        conditions.append(dsmr_reading.c.timestamp <= high)
+        conditions.append(table.c[counted.time] <= high)
     return conditions
 
 
-def _count(meter: str, low: int | None, high: int | None) -> ColumnElement[int]:
-    """Return an expression of how many of a meter's readings lie from low to high (inclusive).
+def _count(counted: _Counted, meter: str, low: int | None, high: int | None) -> ColumnElement[int]:
+    """Return an expression of how many of a meter's rows lie from low to high (inclusive).
 
-    One statement, so that PostgreSQL takes one snapshot for all its parts.
+    It adds up the counts of the whole hours in the range and counts the rows of the partial
+    hours at its ends. One statement, so that PostgreSQL takes one snapshot for all its parts.
     """
 
-    def counted(low: int | None, high: int | None) -> ColumnElement[int]:
-        query = select(func.count()).select_from(dsmr_reading).where(*_in_range(meter, low, high))
+    def counted_rows(low: int | None, high: int | None) -> ColumnElement[int]:
+        query = (
+            select(func.count())
+            .select_from(counted.table)
+            .where(*_in_range(counted, meter, low, high))
+        )
         return query.scalar_subquery()
 
     # The whole hours in the range: those from first to last.
     first = None if low is None else -(-low // HOUR_US)
     last = None if high is None else (high + 1) // HOUR_US - 1
     if first is not None and last is not None and first > last:
-        # Less than two hours (or nothing, when low > high): count the readings themselves.
-        return counted(low, high)
-    hours = [reading_count.c.meter == meter]
+        # Less than two hours (or nothing, when low > high): count the rows themselves.
+        return counted_rows(low, high)
+    counts = counted.counts.c
+    hours = [counts.meter == meter, *(counts[name] == value for name, value in counted.key.items())]
     if first is not None:
-        hours.append(reading_count.c.hour >= first)
+        hours.append(counts.hour >= first)
     if last is not None:
-        hours.append(reading_count.c.hour <= last)
-    whole = select(func.sum(reading_count.c.readings)).where(*hours).scalar_subquery()
+        hours.append(counts.hour <= last)
+    whole = select(func.sum(counts[counted.number])).where(*hours).scalar_subquery()
     total: ColumnElement[int] = func.coalesce(whole, 0)
     if low is not None and first is not None and low < first * HOUR_US:
-        total += counted(low, first * HOUR_US - 1)
+        total += counted_rows(low, first * HOUR_US - 1)
     if high is not None and last is not None and high >= (last + 1) * HOUR_US:
-        total += counted((last + 1) * HOUR_US, high)
+        total += counted_rows((last + 1) * HOUR_US, high)
     return total
 
 
@@ -396,7 +914,7 @@ def _count_readings(connection: Connection, rows: list[dict[str, object]]) -> No
     )
     if not counts:
         return
-    statement = _upsert(connection, reading_count)
+    statement = upsert(connection, reading_count)
     connection.execute(
         statement.on_conflict_do_update(
             index_elements=[reading_count.c.meter, reading_count.c.hour],
@@ -410,13 +928,6 @@ def _count_readings(connection: Connection, rows: list[dict[str, object]]) -> No
     )
 
 
-def _upsert(connection: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """Return the INSERT of the connection's database, which has ON CONFLICT."""
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def _select_statistics(meter: str) -> Select[Any]:
     return select(meter_statistics).where(meter_statistics.c.meter == meter)
 
@@ -425,9 +936,7 @@ def _ensure_statistics(connection: Connection, meter: str) -> None:
     """Create a meter's statistics row with its defaults unless it exists (django-solo's way)."""
     values = {"meter": meter, "timestamp": datetime_to_us(datetime.now(UTC))}
     # ON CONFLICT, so that two first calls at once do not both insert.
-    connection.execute(
-        _upsert(connection, meter_statistics).values(values).on_conflict_do_nothing()
-    )
+    connection.execute(upsert(connection, meter_statistics).values(values).on_conflict_do_nothing())
 
 
 def _update_statistics(
