@@ -12,7 +12,10 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
 from custom_components.smartmeter.contracts import entry_contracts
-from custom_components.smartmeter.store.records import EnergySupplierPrice
+from custom_components.smartmeter.store.records import (
+    EnergySupplierPrice,
+    StoredEnergySupplierPrice,
+)
 
 from .common import network_entry, setup_entry
 from .meters import TcpMeter
@@ -35,7 +38,9 @@ async def add_contract(hass: HomeAssistant, entry_id: str, user_input: dict[str,
         (entry_id, "energy_contract"), context={"source": SOURCE_USER}
     )
     assert (result["type"], result["step_id"]) == (FlowResultType.FORM, "user")
-    return await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+    await hass.async_block_till_done()  # the reload a new contract causes
+    return result
 
 
 async def test_add_and_change_a_contract(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
@@ -64,6 +69,7 @@ async def test_add_and_change_a_contract(hass: HomeAssistant, tcp_meter: TcpMete
         result["flow_id"], {**CONTRACT, "description": "", "end": "2027-06-30", "gas_price": 1.25}
     )
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reconfigure_successful")
+    await hass.async_block_till_done()
     (subentry,) = entry.subentries.values()
     assert subentry.title == "2026-01-01 - 2027-06-30"
     assert entry_contracts(entry) == [
@@ -101,6 +107,27 @@ async def test_contract_errors(
     assert not entry.subentries
     # Corrected, it is saved.
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], CONTRACT)
+    await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert len(entry.subentries) == 1
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_contracts_reach_the_store(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+    """Adding a contract reloads the meter, whose store then prices with it."""
+    entry = network_entry(tcp_meter.port)
+    await setup_entry(hass, entry)
+    store = entry.runtime_data.store
+    meter = entry.runtime_data.meter_id
+    assert await hass.async_add_executor_job(store.day_prices, meter, date(2026, 3, 1)) is None
+
+    await add_contract(hass, entry.entry_id, CONTRACT)
+    assert entry.runtime_data.store is not store  # reloaded
+    store = entry.runtime_data.store
+    prices = await hass.async_add_executor_job(store.day_prices, meter, date(2026, 3, 1))
+    assert prices == entry_contracts(entry)[0]
+    count, stored = await hass.async_add_executor_job(
+        lambda: store.list_records(StoredEnergySupplierPrice, meter)
+    )
+    assert (count, [contract.gas_price for contract in stored]) == (1, [Decimal("1.300000")])
     await hass.config_entries.async_unload(entry.entry_id)

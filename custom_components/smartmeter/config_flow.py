@@ -12,7 +12,7 @@ from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
-    OptionsFlowWithReload,
+    OptionsFlow,
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_NAME, CONF_PORT
@@ -353,7 +353,7 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         return await self._async_connection_step("reconfigure", schema, user_input, entry.data)
 
 
-class SmartMeterOptionsFlow(OptionsFlowWithReload):
+class SmartMeterOptionsFlow(OptionsFlow):
     """Update behaviour, the DSMR-reader compatible API and the reading database."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

@@ -23,6 +23,8 @@ CONF_RETENTION_HOURS: Final = "retention_hours"
 # DSMR-reader's retention choices, in hours: readings older than this are thinned.
 RETENTION_CHOICES: Final = (168, 744, 2232, 4464, 8784)
 RETENTION_OFF: Final = "off"
+# A run thins at most a day of each table, so a year of history is thinned within a few days.
+RETENTION_INTERVAL: Final = timedelta(minutes=15)
 
 SUBENTRY_ENERGY_CONTRACT: Final = "energy_contract"
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -10,7 +11,8 @@ from typing import Any, Final
 from homeassistant.config_entries import ConfigEntry
 
 from .const import SUBENTRY_ENERGY_CONTRACT
-from .store.records import EnergySupplierPrice
+from .store.records import EnergySupplierPrice, StoredEnergySupplierPrice
+from .store.store import ReadingStore
 
 CONF_DESCRIPTION: Final = "description"
 CONF_START: Final = "start"
@@ -83,3 +85,21 @@ def entry_contracts(entry: ConfigEntry) -> list[EnergySupplierPrice]:
         if subentry.subentry_type == SUBENTRY_ENERGY_CONTRACT
     ]
     return sorted(contracts, key=lambda contract: (contract.start, contract.end))
+
+
+def sync_contracts(
+    store: ReadingStore, meter: str, contracts: Sequence[EnergySupplierPrice]
+) -> None:
+    """Give the store a meter's contracts unless it has them: a change recomputes costs."""
+    count, stored = store.list_records(
+        StoredEnergySupplierPrice,
+        meter,
+        ordering=(("start", False), ("end", False)),
+        limit=len(contracts) + 1,
+    )
+    names = [field.name for field in fields(EnergySupplierPrice)]
+    if count != len(contracts) or [
+        EnergySupplierPrice(**{name: getattr(contract, name) for name in names})
+        for contract in stored
+    ] != list(contracts):
+        store.replace_prices(meter, contracts)
