@@ -230,8 +230,6 @@ class PVOutputClient:
         """Check key, system id and write access, as a config flow needs (two requests)."""
         system = await self.get_system()
         await self.check_write_access()
-        if system.donor is None and self.rate_limit is not None:
-            system = SystemInfo(system.name, system.status_interval, self.rate_limit.donor)
         return system
 
     async def add_status(

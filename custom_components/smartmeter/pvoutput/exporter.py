@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 import logging
 from typing import Any, Final, Protocol
 
@@ -238,8 +238,13 @@ class PVOutputExporter:
             return held
         settings = self._settings
         newest = newest_due(now, settings, self._zone)
+        last_uploaded = self._state.last_uploaded
+        if last_uploaded is None:
+            # The export starts with the newest interval; from here on none is lost.
+            last_uploaded = self._state.last_uploaded = newest - settings.step
+            self._notify()
         start = window_start(now, self._zone, self._state.donor)
-        self._expire(start)
+        self._expire(last_uploaded, start)
         first = first_pending(self._state.last_uploaded, newest, settings, self._zone, start)
         count = pending_count(first, newest, settings)
         if count == 0:
@@ -278,13 +283,11 @@ class PVOutputExporter:
             return now + self._spacing
         return next_due(now, self._settings, self._zone)
 
-    def _expire(self, start: datetime) -> None:
+    def _expire(self, last_uploaded: datetime, start: datetime) -> None:
         """Give up the intervals that fell out of PVOutput's window."""
         state = self._state
-        if state.last_uploaded is None:
-            return
         interval = self._settings.interval
-        oldest = floor_to_interval(state.last_uploaded, interval, self._zone) + self._settings.step
+        oldest = floor_to_interval(last_uploaded, interval, self._zone) + self._settings.step
         if oldest >= start:
             return
         lost = pending_count(oldest, start - self._settings.step, self._settings)
@@ -349,13 +352,15 @@ class PVOutputExporter:
             self._retry_at = now + self._blocked_retry
             state.last_error = str(err)
         except DateTooOldError as err:
-            # The oldest date of the chunk is out of PVOutput's window after all.
-            oldest_date = statuses[0].date_text
-            dropped = [end for end, status in chunk if status.date_text == oldest_date]
-            state.expired += len(dropped)
-            state.last_uploaded = dropped[-1]
+            # PVOutput's window ends a day later than ours: give up the chunk's oldest day.
+            oldest = chunk[0][0]
+            next_day = oldest.astimezone(self._zone).date() + timedelta(days=1)
+            midnight = datetime.combine(next_day, time(0), tzinfo=self._zone).astimezone(UTC)
+            state.last_uploaded = midnight - self._settings.step
+            lost = pending_count(oldest, state.last_uploaded, self._settings)
+            state.expired += lost
             state.last_error = str(err)
-            LOGGER.warning("PVOutput found %d intervals too old: %s", len(dropped), err)
+            LOGGER.warning("PVOutput found %d intervals too old: %s", lost, err)
         except StatusRejectedError as err:
             state.rejected += len(chunk)
             state.last_uploaded = chunk[-1][0]
