@@ -378,7 +378,7 @@ async def test_live_uploads_as_dsmr_reader(env: Env) -> None:
     remove = exporter.add_listener(lambda: changes.append(1))
     assert exporter.status().waiting == 1
     assert await exporter.step() == utc(12, 15)
-    # 13:10 local: v3 delivered today, v4 net power (negative: exporting), n=1, no delay.
+    # 13:10 local: v3 delivered today, v4 net power, n=1, no delay (none configured).
     assert env.server.statuses(SYSTEM) == [
         ("20261122", "13:10", {"v3": "1460", "v4": "30", "n": "1"})
     ]
