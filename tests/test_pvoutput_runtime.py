@@ -87,7 +87,7 @@ async def test_export_continues_from_the_stored_state(
     hass_storage[key] = {"version": 1, "key": key, "data": stored.as_dict()}
     runtime = await async_start_pvoutput(hass, entry, subentry, source, base_url=server.url)
     await until(hass, lambda: len(server.accepted) >= 3)
-    sent = [(entry.date, entry.time) for entry in server.accepted]
+    sent = [(status.date, status.time) for status in server.accepted]
     first = last_uploaded + timedelta(minutes=5)
     assert sent[0] == local(first)
     # Oldest first, each once, in one batch (and one more if a new interval began meanwhile).
@@ -123,6 +123,13 @@ async def test_refusal_raises_a_repair_issue(
     await runtime.exporter.step()
     assert server.accepted[0].values["delay"] == "30"
     assert registry.async_get_issue(DOMAIN, issue_id(subentry)) is None
+    diagnostics = runtime.diagnostics()
+    assert diagnostics["settings"]["api_key"] == "**REDACTED**"
+    assert diagnostics["settings"]["system_id"] == SYSTEM
+    status = diagnostics["status"]
+    assert (status["problem"], status["donor"], status["rejected"]) == (None, True, 0)
+    assert status["last_error"] == "HTTP 403: Forbidden 403: Donation Mode"
+    assert status["rate_limit"]["limit"] == 300
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
     await hass.async_block_till_done()
     assert ExportState.from_dict(hass_storage[key]["data"]).last_success is not None

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 import contextlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 import logging
 from typing import Any, Final
 
+from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import CONF_API_KEY, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant, callback
@@ -45,12 +46,20 @@ SAVE_DELAY: Final = 5.0
 class PVOutputRuntime:
     """A running export: its status for entities and diagnostics, and how to stop it."""
 
+    subentry: ConfigSubentry
     exporter: PVOutputExporter
     stop: Callable[[], Coroutine[Any, Any, None]]
 
     def status(self) -> ExportStatus:
         """Return the export's status."""
         return self.exporter.status()
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the settings, API key redacted, and the status."""
+        return {
+            "settings": async_redact_data(dict(self.subentry.data), {CONF_API_KEY}),
+            "status": asdict(self.status()),
+        }
 
 
 def issue_id(subentry: ConfigSubentry) -> str:
@@ -135,4 +144,4 @@ async def async_start_pvoutput(
 
     entry.async_on_unload(_async_stop)
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop))
-    return PVOutputRuntime(exporter, _async_stop)
+    return PVOutputRuntime(subentry, exporter, _async_stop)
