@@ -310,6 +310,7 @@ async def test_options_average(hass: HomeAssistant, tcp_meter: TcpMeter) -> None
         "api_key": "k",
         "database_url": "",
         "forward_targets": "",
+        "retention_hours": "off",
     }
     await hass.async_block_till_done()
     await tcp_meter.wait_connected(2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import partial
 import os
 from pathlib import Path
@@ -22,6 +23,7 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,12 +33,16 @@ from .const import (
     CONF_DATABASE_URL,
     CONF_ENCRYPTION_KEY,
     CONF_FORWARD_TARGETS,
+    CONF_RETENTION_HOURS,
     CONF_SERIAL_SETTINGS,
     CONF_SPECIFICATION,
     CONNECTION_NETWORK,
     CONNECTION_SERIAL,
     DOMAIN,
+    RETENTION_INTERVAL,
+    RETENTION_OFF,
 )
+from .contracts import entry_contracts, sync_contracts
 from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator
 from .forward import Forwarder, ForwardQueue, Target
 from .meter.decode import TelegramDecoder
@@ -131,6 +137,23 @@ def _sync_forward_issues(
         )
 
 
+async def _async_reload(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+def _start_retention(hass: HomeAssistant, entry: SmartMeterConfigEntry, age: timedelta) -> None:
+    """Thin readings older than age now and then, as DSMR-reader's retention process does."""
+    coordinator = entry.runtime_data
+
+    async def _async_thin(_now: datetime | None = None) -> None:
+        older_than = dt_util.utcnow() - age
+        await hass.async_add_executor_job(
+            coordinator.store.apply_retention, coordinator.meter_id, older_than
+        )
+
+    entry.async_on_unload(async_track_time_interval(hass, _async_thin, RETENTION_INTERVAL))
+
+
 def default_database_url(hass: HomeAssistant, entry: ConfigEntry) -> str:
     """Return the SQLite file in HA's config directory that holds this meter's readings."""
     return f"sqlite:///{hass.config.path(f'smartmeter_{entry.entry_id}.db')}"
@@ -170,6 +193,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
     decoder = TelegramDecoder(specification, entry.data.get(CONF_ENCRYPTION_KEY))
     coordinator = SmartMeterCoordinator(hass, entry, specification, decoder, store)
     entry.runtime_data = coordinator
+    await hass.async_add_executor_job(
+        sync_contracts, store, coordinator.meter_id, entry_contracts(entry)
+    )
+    # Options and energy contracts (subentries) take effect through a reload.
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    if (retention := entry.options.get(CONF_RETENTION_HOURS, RETENTION_OFF)) != RETENTION_OFF:
+        _start_retention(hass, entry, timedelta(hours=int(retention)))
     if targets := forward_targets(entry.options.get(CONF_FORWARD_TARGETS, "")):
         coordinator.forwarder = await _async_start_forwarding(hass, entry, targets)
     coordinator.meter_device_entry_id = (

@@ -8,9 +8,12 @@ import re
 from typing import Any, Final
 
 from homeassistant.config_entries import (
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlowWithReload,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
 )
 from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import callback
@@ -28,6 +31,7 @@ from .const import (
     CONF_ENCRYPTION_KEY,
     CONF_FORWARD_TARGETS,
     CONF_MIN_UPDATE_INTERVAL,
+    CONF_RETENTION_HOURS,
     CONF_SERIAL_SETTINGS,
     CONF_SPECIFICATION,
     CONNECTION_NETWORK,
@@ -36,6 +40,20 @@ from .const import (
     DEFAULT_MIN_UPDATE_INTERVAL,
     DEFAULT_NETWORK_PORT,
     DOMAIN,
+    RETENTION_CHOICES,
+    RETENTION_OFF,
+    SUBENTRY_ENERGY_CONTRACT,
+)
+from .contracts import (
+    CONF_DESCRIPTION,
+    CONF_END,
+    CONF_START,
+    FIXED_DAILY_COST,
+    PRICE_FIELDS,
+    InvalidContract,
+    contract_data,
+    contract_form_values,
+    contract_title,
 )
 from .coordinator import SmartMeterConfigEntry
 from .meter.reading import to_reading
@@ -73,6 +91,25 @@ _OPTIONS_SCHEMA: Final = vol.Schema(
         vol.Optional(CONF_FORWARD_TARGETS, default=""): selector.TextSelector(
             selector.TextSelectorConfig(multiline=True)
         ),
+        vol.Required(CONF_RETENTION_HOURS, default=RETENTION_OFF): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=[RETENTION_OFF, *(str(hours) for hours in RETENTION_CHOICES)],
+                translation_key=CONF_RETENTION_HOURS,
+                mode=selector.SelectSelectorMode.DROPDOWN,
+            )
+        ),
+    }
+)
+
+_MONEY: Final = selector.NumberSelector(
+    selector.NumberSelectorConfig(step="any", mode=selector.NumberSelectorMode.BOX)
+)
+_CONTRACT_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional(CONF_DESCRIPTION, default=""): selector.TextSelector(),
+        vol.Required(CONF_START): selector.DateSelector(),
+        vol.Required(CONF_END): selector.DateSelector(),
+        **{vol.Required(name, default=0): _MONEY for name in (*PRICE_FIELDS, FIXED_DAILY_COST)},
     }
 )
 
@@ -136,6 +173,14 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         self._endpoint: Endpoint | None = None
         self._encryption_key: str | None = None
         self._result: ProbeResult | None = None
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Energy contracts price the meter's consumption."""
+        return {SUBENTRY_ENERGY_CONTRACT: EnergyContractFlow}
 
     @staticmethod
     @callback
@@ -308,7 +353,7 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         return await self._async_connection_step("reconfigure", schema, user_input, entry.data)
 
 
-class SmartMeterOptionsFlow(OptionsFlowWithReload):
+class SmartMeterOptionsFlow(OptionsFlow):
     """Update behaviour, the DSMR-reader compatible API and the reading database."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -331,12 +376,56 @@ class SmartMeterOptionsFlow(OptionsFlowWithReload):
                         CONF_API_KEY: user_input[CONF_API_KEY].strip(),
                         CONF_DATABASE_URL: url,
                         CONF_FORWARD_TARGETS: targets.strip(),
+                        CONF_RETENTION_HOURS: user_input[CONF_RETENTION_HOURS],
                     }
                 )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
                 _OPTIONS_SCHEMA, user_input or self.config_entry.options
+            ),
+            errors=errors,
+        )
+
+
+class EnergyContractFlow(ConfigSubentryFlow):
+    """Add or change an energy contract: prices per kWh and m³ between two dates."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Ask for the contract's dates and prices."""
+        return await self._async_contract_step("user", user_input, {})
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a contract; the costs of the days it covers are computed again."""
+        return await self._async_contract_step(
+            "reconfigure", user_input, contract_form_values(self._get_reconfigure_subentry().data)
+        )
+
+    async def _async_contract_step(
+        self, step_id: str, user_input: dict[str, Any] | None, current: Mapping[str, Any]
+    ) -> SubentryFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                data = contract_data(user_input)
+            except InvalidContract as err:
+                field, error = err.args[0]
+                errors[field] = error
+            else:
+                if step_id == "user":
+                    return self.async_create_entry(title=contract_title(data), data=data)
+                return self.async_update_and_abort(
+                    self._get_entry(),
+                    self._get_reconfigure_subentry(),
+                    title=contract_title(data),
+                    data=data,
+                )
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                _CONTRACT_SCHEMA, user_input or current
             ),
             errors=errors,
         )

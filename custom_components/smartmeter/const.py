@@ -18,6 +18,15 @@ CONF_API_ENABLED: Final = "api_enabled"
 CONF_API_KEY: Final = "api_key"
 CONF_DATABASE_URL: Final = "database_url"
 CONF_FORWARD_TARGETS: Final = "forward_targets"
+CONF_RETENTION_HOURS: Final = "retention_hours"
+
+# DSMR-reader's retention choices, in hours: readings older than this are thinned.
+RETENTION_CHOICES: Final = (168, 744, 2232, 4464, 8784)
+RETENTION_OFF: Final = "off"
+# A run thins at most a day of each table, so a year of history is thinned within a few days.
+RETENTION_INTERVAL: Final = timedelta(minutes=15)
+
+SUBENTRY_ENERGY_CONTRACT: Final = "energy_contract"
 
 CONNECTION_SERIAL: Final = "serial"
 CONNECTION_NETWORK: Final = "network"
