@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+import logging
 import os
 from pathlib import Path
 from statistics import quantiles
@@ -50,6 +51,9 @@ from custom_components.smartmeter.store.store import ReadingStore
 from tests.common import setup_entry
 from tests.postgres import running_cluster
 
+# Generating the year takes minutes, the measurements too.
+pytestmark = pytest.mark.timeout(0)
+
 KEY: Final = "Q" * 64
 WARM_UP: Final = 20
 REQUESTS: Final = 200
@@ -57,6 +61,15 @@ ROUNDS: Final = 3
 # A local day at the end of the year, one in the middle, and the latter's hours.
 LAST_DAY: Final = "2025-12-30"
 MIDDLE_DAY: Final = "2025-07-01"
+
+# Requests whose cost grows with their parameters, timed a few times: a deep offset into the
+# year (DSMR-reader caps neither offset nor limit, nor does this API) and big pages.
+EXPENSIVE_REQUESTS: Final = 3
+EXPENSIVE: Final = (
+    ("dsmrreading offset=15768000 (mid-year)", "/api/v2/datalogger/dsmrreading?offset=15768000"),
+    ("dsmrreading limit=10000", "/api/v2/datalogger/dsmrreading?limit=10000"),
+    ("dsmrreading limit=100000", "/api/v2/datalogger/dsmrreading?limit=100000"),
+)
 
 type StoreCall = Callable[[ReadingStore], object]
 
@@ -248,8 +261,11 @@ async def test_store_queries(
     hass_client_no_auth: ClientSessionGenerator,
     year: CachedDatabase,
 ) -> None:
-    # The test harness runs the loop in debug mode, which slows every callback several fold.
+    # The test harness runs the loop in debug mode, which slows every callback several fold,
+    # and logs every SQL statement and request.
     asyncio.get_running_loop().set_debug(False)
+    for logger in ("sqlalchemy.engine", "aiohttp.access"):
+        logging.getLogger(logger).setLevel(logging.WARNING)
     await hass.config.async_set_time_zone(str(TIME_ZONE))
     entry = MockConfigEntry(
         domain="smartmeter",
@@ -283,52 +299,75 @@ async def test_store_queries(
                 http[label].add_round(values)
             for label, values in store_durations.items():
                 store[label].add_round(values)
+    expensive = []
+    for label, path in EXPENSIVE:
+        seconds = []
+        for _ in range(EXPENSIVE_REQUESTS):
+            started = perf_counter()
+            response = await client.get(path, headers=headers)
+            body = await response.read()
+            seconds.append(perf_counter() - started)
+        expensive.append((label, min(seconds), max(seconds), len(body)))
     await hass.config_entries.async_unload(entry.entry_id)
 
     backend = year.url.split(":", 1)[0]
+    width = max(len(query.label) for query in QUERIES)
     print(f"\n\n{backend}: {ROUNDS} rounds x {REQUESTS} requests per query (ms; range of rounds)")
     print(
-        f"{'query':50} {'HTTP p50':>13} {'HTTP p95':>13} {'max':>8}"
+        f"{'query':{width}} {'HTTP p50':>13} {'HTTP p95':>13} {'max':>8}"
         f" {'store p50':>13} {'store p95':>13} {'max':>8}"
     )
     for query in QUERIES:
         store_row = store[query.label].row() if query.store_call else ""
-        print(f"{query.label:50} {http[query.label].row()} {store_row}")
+        print(f"{query.label:{width}} {http[query.label].row()} {store_row}")
+    print(f"expensive requests, {EXPENSIVE_REQUESTS} each (s, fastest-slowest; response size):")
+    for label, fastest, slowest, size in expensive:
+        print(f"  {label:{width}} {fastest:6.2f}-{slowest:.2f} s {size / 1e6:8.1f} MB")
     steps = ", ".join(f"{step} {seconds:.0f} s" for step, seconds in year.timings.items())
     print(f"generation: {sum(year.timings.values()):.0f} s ({steps})")
     await hass.async_add_executor_job(_print_sizes, year.url)
 
 
 def _print_sizes(url: str) -> None:
-    """Print each table's size with its indexes, and in all, per million readings."""
+    """Print the database's size per million readings, and each table's with its indexes."""
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
             if engine.dialect.name == "postgresql":
                 rows = connection.execute(
                     text(
-                        "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
-                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "SELECT c.relname, pg_total_relation_size(c.oid), pg_indexes_size(c.oid) "
+                        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                         "WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 2 DESC"
                     )
                 ).all()
                 total = connection.scalar(text("SELECT pg_database_size(current_database())"))
+                free = 0
             else:
-                # Indexes counted with their table; the file also has free pages, if any.
                 rows = connection.execute(
                     text(
-                        "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d "
-                        "LEFT JOIN sqlite_schema m ON m.name = d.name "
-                        "GROUP BY 1 ORDER BY 2 DESC"
+                        "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize), "
+                        "sum(CASE WHEN m.type = 'index' THEN d.pgsize ELSE 0 END) FROM dbstat d "
+                        "LEFT JOIN sqlite_schema m ON m.name = d.name GROUP BY 1 ORDER BY 2 DESC"
                     )
                 ).all()
                 database = engine.url.database
                 assert database is not None
                 total = os.path.getsize(database)
+                # What VACUUM would give back.
+                free = connection.scalar(text("PRAGMA freelist_count")) * connection.scalar(
+                    text("PRAGMA page_size")
+                )
     finally:
         engine.dispose()
     millions = SECONDS / 1_000_000
-    print(f"size: {total / 1e6:.0f} MB, {total / millions / 1e6:.1f} MB per million readings")
-    for table, size in rows:
+    print(
+        f"size: {total / 1e6:.0f} MB, {total / millions / 1e6:.1f} MB per million readings "
+        f"({free / 1e6:.0f} MB free pages)"
+    )
+    for table, size, indexes in rows:
         if size >= 1_000_000:
-            print(f"  {table:30} {size / 1e6:8.1f} MB {size / millions / 1e6:6.2f} MB/M readings")
+            print(
+                f"  {table:24} {size / 1e6:8.1f} MB (indexes {indexes / 1e6:7.1f} MB) "
+                f"{size / millions / 1e6:7.2f} MB per million readings"
+            )

@@ -35,7 +35,10 @@ START: Final = datetime(2025, 1, 1, tzinfo=UTC)
 # Local days of day statistics; Home Assistant's time zone in the benchmark.
 TIME_ZONE: Final = ZoneInfo("Europe/Amsterdam")
 SECONDS: Final = 365 * 86_400
-METER: Final = "bench-meter"
+# An equipment identifier as DSMR 5 meters send it, which the entry's unique id is.
+METER: Final = "4B384547303034303436333935353037"
+# Bumped whenever what generate() makes changes, so that cached years are made again.
+GENERATION: Final = 2
 _DAY: Final = 86_400
 _TARIFF_2: Final = (6 * 3_600, 22 * 3_600)
 _WAVE: Final = 600
@@ -200,20 +203,20 @@ class CachedDatabase:
     timings: dict[str, float]
 
 
-def schema_version() -> int:
-    """Return the schema version the store's migrations reach."""
-    return len(MIGRATIONS)
+def _cache_name() -> str:
+    """Return the name of the generated year: its schema version and the generation's."""
+    return f"year_s{len(MIGRATIONS)}_g{GENERATION}"
 
 
 def cached_sqlite(directory: Path) -> CachedDatabase:
     """Return the year's SQLite database in directory, generated unless done before."""
-    path = directory / f"year-v{schema_version()}.db"
+    path = directory / f"{_cache_name()}.db"
     return _cached(directory / f"{path.name}.done", f"sqlite:///{path}", lambda: _remove(path))
 
 
 def cached_postgresql(directory: Path, socket_directory: Path) -> CachedDatabase:
     """Return the year's database in the PostgreSQL cluster, generated unless done before."""
-    name = f"year_v{schema_version()}"
+    name = _cache_name()
     admin = create_engine(f"postgresql+psycopg://postgres@/postgres?host={socket_directory}")
 
     def recreate() -> None:
