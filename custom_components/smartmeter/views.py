@@ -38,7 +38,6 @@ from .api.params import (
     parse_ordering,
     query_value,
 )
-from .api.routes import Operator
 from .api.serializers import (
     dsmr_reading_json,
     electricity_live_json,
@@ -62,6 +61,7 @@ from .meter.errors import TelegramError
 from .store import (
     DuplicateDay,
     ElectricityConsumption,
+    FilterOperator,
     GasConsumption,
     HourStatistics,
     QuarterHourPeak,
@@ -103,6 +103,11 @@ def _authorize(hass: HomeAssistant, headers: Mapping[str, str]) -> SmartMeterCon
     return bool(enabled)
 
 
+def _handled_as(method: str) -> str:
+    """Return the method whose handler answers: GET's for HEAD, as Django does."""
+    return "GET" if method == "HEAD" else method
+
+
 class _V2View(HomeAssistantView):
     """A DRF-style view: authentication first, then the method, as DSMR-reader does.
 
@@ -120,7 +125,7 @@ class _V2View(HomeAssistantView):
             return json_response({"detail": "API is disabled"}, 403)
         if entry is True:
             return json_response({"detail": "Invalid auth key"}, 403)
-        handler_name = self.handlers.get(request.method)
+        handler_name = self.handlers.get(_handled_as(request.method))
         if handler_name is None:
             return self._not_allowed(request.method)
         handler: Handler = getattr(self, handler_name)
@@ -135,6 +140,10 @@ class _V2View(HomeAssistantView):
 
     async def get(self, request: web.Request) -> web.Response:
         """Route GET."""
+        return await self._dispatch(request)
+
+    async def head(self, request: web.Request) -> web.Response:
+        """Route HEAD: GET's answer without its body (aiohttp leaves the body out)."""
         return await self._dispatch(request)
 
     async def post(self, request: web.Request) -> web.Response:
@@ -178,7 +187,7 @@ def _local_tz(hass: HomeAssistant) -> tzinfo:
 class _PageQuery:
     """A list request's parsed parameters and what its links are built from."""
 
-    filters: list[tuple[str, Operator, datetime | date]]
+    filters: list[tuple[str, FilterOperator, datetime | date]]
     ordering: list[tuple[str, bool]]
     limit: int
     offset: int
@@ -221,7 +230,7 @@ def _page_body(count: int, results: list[dict[str, Any]], page: _PageQuery) -> b
 
 def _reading_page(store: ReadingStore, meter: str, page: _PageQuery, tz: tzinfo) -> bytes:
     """Read and render a page of readings (in an executor)."""
-    bounds: dict[Operator, datetime] = {}
+    bounds: dict[FilterOperator, datetime] = {}
     for _, operator, value in page.filters:
         assert isinstance(value, datetime)  # datetime filters only
         bounds[operator] = value
@@ -651,7 +660,7 @@ class SchemaView(_V2View):
     handlers: ClassVar[Mapping[str, str]] = {"GET": "_schema"}
 
     async def _dispatch(self, request: web.Request) -> web.Response:
-        if request.method not in self.handlers:
+        if _handled_as(request.method) not in self.handlers:
             return self._not_allowed(request.method)
         return web.Response(body=openapi_yaml().encode(), content_type=MEDIA_TYPE)
 

@@ -129,7 +129,13 @@ def _operation(route: Route, method: str, operation_id: str) -> dict[str, Any]:
         }
     responses: dict[str, Any]
     if route.text_response:
-        responses = {"201": {"description": "Stored (empty body)."}}
+        responses = {
+            "201": {"description": "Stored (empty body)."},
+            "400": {"description": "Invalid data (no telegram)."},
+            "403": {"description": "Invalid auth key."},
+            "405": {"description": "API is disabled."},
+            "500": {"description": "Failed to parse telegram."},
+        }
     elif method == "get" and route.public:
         responses = {"200": {"description": "", "content": {MEDIA_TYPE: {"schema": {}}}}}
     elif method == "post":
@@ -159,7 +165,7 @@ def _operation(route: Route, method: str, operation_id: str) -> dict[str, Any]:
                 }
             }
         }
-    if not route.public:
+    if not route.public and not route.text_response:
         responses["403"] = {"description": "API disabled or wrong key."}
     operation["responses"] = responses
     operation["security"] = [] if route.public else _SECURITY
@@ -187,8 +193,16 @@ def openapi_schema() -> dict[str, Any]:
     }
 
 
+class _Dumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML ships no types
+    """A YAML dumper that writes shared parts out again, without anchors (as DRF's)."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        """Never make an alias."""
+        return True
+
+
 @cache
 def openapi_yaml() -> str:
     """Return the schema as YAML, keys in document order (as DRF's OpenAPIRenderer)."""
-    text: str = yaml.safe_dump(openapi_schema(), sort_keys=False, allow_unicode=True)
+    text: str = yaml.dump(openapi_schema(), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
     return text

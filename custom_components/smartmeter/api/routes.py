@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final
 
 from ..store.model import MeterStatistics, StoredReading
 from ..store.records import (
@@ -19,10 +19,9 @@ from ..store.records import (
     StoredDayStatistics,
     StoredEnergySupplierPrice,
 )
+from ..store.store import FilterOperator
 from .params import FilterKind
 from .validation import DAY_STATISTICS_BODY, READING_BODY, STATISTICS_PATCH_BODY, BodyField
-
-type Operator = Literal["gte", "lte", "exact"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +31,7 @@ class Filter:
     param: str
     kind: FilterKind
     field: str
-    operator: Operator
+    operator: FilterOperator
 
 
 def _time_filters(name: str, kind: FilterKind = FilterKind.DATETIME) -> tuple[Filter, ...]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import UTC, date, datetime, tzinfo
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any, Final
 
 from ..store.model import MeterStatistics, StoredReading, record_places
+from ..store.processing import round_cents
 from ..store.records import DayConsumption, EnergySupplierPrice, GasConsumption
 from ..store.store import Record
 from .locale import number_format
@@ -24,7 +25,6 @@ DSMR_READER_VERSION: Final = "5.11.0"
 METER_STATISTICS_ID: Final = 1
 KWH_PLACES: Final = 3  # kWh, kW and m³ columns: decimal(9, 3)
 VOLTAGE_PLACES: Final = 1  # V columns: decimal(4, 1)
-COST_PLACES: Final = 2
 # FrontendSettings.tariff_1_delivered_name / tariff_2_delivered_name defaults, capitalized.
 TARIFF_NAMES: Final = {1: "Daltarief", 2: "Normaaltarief"}
 
@@ -198,11 +198,6 @@ def no_readings_today_json(day: date) -> str:
     return f"No electricity readings found for: {day.isoformat()}"
 
 
-def round_cost(value: Decimal) -> Decimal:
-    """Round half up to 2 places (DSMR-reader's ``round_decimal``)."""
-    return value.quantize(Decimal(1).scaleb(-COST_PLACES), rounding=ROUND_HALF_UP)
-
-
 def electricity_live_json(
     reading: StoredReading | None,
     *,
@@ -240,7 +235,7 @@ def electricity_live_json(
         reading.electricity_currently_delivered * delivered_price
         - reading.electricity_currently_returned * returned_price
     )
-    body["cost_per_hour"] = number_format(round_cost(cost), language)
+    body["cost_per_hour"] = number_format(round_cents(cost), language)
     return body
 
 
@@ -259,6 +254,6 @@ def gas_live_json(
         "currently_delivered": float(gas.currently_delivered),
     }
     if prices is not None:
-        cost = round_cost(gas.currently_delivered * prices.gas_price)
+        cost = round_cents(gas.currently_delivered * prices.gas_price)
         body["cost_per_interval"] = number_format(cost, language)
     return body

@@ -6,6 +6,7 @@ statistics (processing.py). Readings are written, and processed, by a group-comm
 thread.
 """
 
+from . import processing
 from .errors import DuplicateDay, StoreBusy, StoreError
 from .model import MeterStatistics, Reading, StatisticsValue, StoredReading
 from .records import (
@@ -44,4 +45,5 @@ __all__ = [
     "StoredDayStatistics",
     "StoredEnergySupplierPrice",
     "StoredReading",
+    "processing",
 ]

@@ -29,8 +29,9 @@ Deliberate differences from DSMR-reader 5.11:
   stores the sum of the day's hours as gas but prices the first-to-last difference of the day's
   gas records, so the two disagree.
 - A minute record at exactly an hour's (or day's) end belongs to that hour (day): it holds the
-  minute before. An hour (day) gets statistics when a minute or gas record falls in it by that
-  rule; DSMR-reader counts only the minute records stamped in [start, end).
+  minute before. An hour (day) gets statistics when a minute record falls in it by that rule, or
+  gas was used in it (so hours without electricity records lose no gas either); DSMR-reader
+  needs minute records stamped in [start, end).
 - Temperatures of generated day statistics are null (there is no weather source); DSMR-reader
   writes 0.0 when it has no weather data.
 - A day without gas records (the meter has none at all) has null gas and gas cost; once the
@@ -435,8 +436,6 @@ def add_record_counts(
 ) -> None:
     """Add (or with sign -1 subtract) records at these times (µs) to record_count."""
     counts = Counter(time_us // HOUR_US for time_us in times)
-    if not counts:
-        return
     statement = upsert(connection, record_count)
     connection.execute(
         statement.on_conflict_do_update(
@@ -501,12 +500,11 @@ class Boundaries:
         return _Boundary(row[0], dict(row._mapping))
 
     def has_records(self, start: int, end: int) -> bool:
-        """Return whether a minute or gas record falls in (start, end]."""
+        """Return whether a minute record falls in (start, end], or gas was used in it."""
         electricity = self.electricity(end)
-        gas = self.gas(end)
-        return (electricity is not None and start < electricity.time <= end) or (
-            gas is not None and start < gas.time <= end
-        )
+        if electricity is not None and start < electricity.time <= end:
+            return True
+        return bool(self.gas_used(start, end))
 
     def next_time(self, after: int) -> int | None:
         """Return the time of the first minute or gas record after a time (µs)."""
@@ -849,7 +847,7 @@ class _Run:
         used = 0 if latest is None else delivered - latest.delivered
         if self._insert_gas(gas, used):
             self._latest_gas = gas
-            if measured_at < self._state.hour_frontier:
+            if measured_at <= self._state.hour_frontier:
                 # Hours that gave up waiting for this gas record.
                 self._changed.append((measured_at, None))
 

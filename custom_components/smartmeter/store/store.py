@@ -430,41 +430,20 @@ class ReadingStore:
         if listed is None:
             raise ValueError(f"{record_type.__name__} records are not listed")
         table = listed.table
-        conditions: list[ColumnElement[bool]] = [table.c.meter == meter]
-        # Bounds of the counted time column, for the fast count.
-        low: int | None = None
-        high: int | None = None
-        only_counted_time = True
-        for name, operator, value in filters:
-            column, bound = _filter_value(listed, name, value)
-            if operator in ("gte", "exact"):
-                conditions.append(column >= bound)
-            if operator in ("lte", "exact"):
-                conditions.append(column <= bound)
-            if operator not in ("gte", "lte", "exact"):
-                raise ValueError(f"unknown filter operator {operator!r}")
-            if listed.counted is None or name != listed.counted.time:
-                only_counted_time = False
-            elif isinstance(bound, int):
-                if operator != "lte":
-                    low = bound if low is None else max(low, bound)
-                if operator != "gte":
-                    high = bound if high is None else min(high, bound)
+        conditions, count = _record_filters(listed, meter, filters)
+        for name, _ in ordering:
+            if name not in listed.fields:
+                raise ValueError(f"no field {name!r} to order by")
         order = [
-            (table.c[_field_name(listed, name)].desc() if descending else table.c[name])
-            for name, descending in ordering
+            (table.c[name].desc() if descending else table.c[name]) for name, descending in ordering
         ] or [table.c[listed.default_order]]
         last_descending = bool(ordering) and ordering[-1][1]
         order.append(table.c.id.desc() if last_descending else table.c.id)
-        if listed.counted is not None and only_counted_time:
-            count_query = select(_count(listed.counted, meter, low, high))
-        else:
-            count_query = select(func.count()).select_from(table).where(*conditions)
         page = select(table).where(*conditions).order_by(*order).limit(limit).offset(offset)
         with self._snapshot() as connection:
-            count = connection.execute(count_query).scalar_one()
+            matching = connection.execute(select(count)).scalar_one()
             rows = connection.execute(page).mappings().all()
-        return count, [row_to_record(record_type, row) for row in rows]
+        return matching, [row_to_record(record_type, row) for row in rows]
 
     def latest_reading(self, meter: str) -> StoredReading | None:
         """Return a meter's newest reading (by timestamp, then id), None without any."""
@@ -590,27 +569,31 @@ class ReadingStore:
 
         As DSMR-reader's retention: every UTC hour before older_than with more than 2 rows
         keeps only its first and last, at most max_hours hours of each table per call. Only
-        processed readings are thinned. The counts stay exact; statistics are kept. Runs on
+        what processing is done with is thinned: readings made into minute records and peaks,
+        records made into hour statistics. The counts stay exact; statistics are kept. Runs on
         the writer thread, after what is queued and its processing.
         """
         limit = datetime_to_us(older_than)
 
         def thin() -> int:
             with self._engine.begin() as connection:
+                state = processing_state.c
                 processed = connection.execute(
                     select(
-                        processing_state.c.minute_frontier, processing_state.c.quarter_frontier
-                    ).where(processing_state.c.meter == meter)
+                        state.minute_frontier, state.quarter_frontier, state.hour_frontier
+                    ).where(state.meter == meter)
                 ).first()
                 if processed is None:
                     return 0
-                readings_limit = min(limit, *processed)
+                # Readings the peaks are made of, records the hours are made of.
+                readings_until = min(limit, processed.minute_frontier, processed.quarter_frontier)
+                records_until = min(limit, processed.hour_frontier)
                 return sum(
                     _thin(connection, counted, meter, until, max_hours)
                     for counted, until in (
-                        (_READINGS, readings_limit),
-                        (_COUNTED_MINUTES, limit),
-                        (_COUNTED_GAS, limit),
+                        (_READINGS, readings_until),
+                        (_COUNTED_MINUTES, records_until),
+                        (_COUNTED_GAS, records_until),
                     )
                 )
 
@@ -760,10 +743,34 @@ _LISTED: Final[Mapping[type[Any], _Listed]] = {
 }
 
 
-def _field_name(listed: _Listed, name: str) -> str:
-    if name not in listed.fields:
-        raise ValueError(f"no field {name!r} to order by")
-    return name
+def _record_filters(
+    listed: _Listed, meter: str, filters: Sequence[tuple[str, FilterOperator, datetime | date]]
+) -> tuple[list[ColumnElement[bool]], ColumnElement[int]]:
+    """Return the conditions of a meter's records that pass filters, and how to count them."""
+    table = listed.table
+    conditions: list[ColumnElement[bool]] = [table.c.meter == meter]
+    # Bounds of the counted time column, for the fast count.
+    low: int | None = None
+    high: int | None = None
+    only_counted_time = True
+    for name, operator, value in filters:
+        if operator not in ("gte", "lte", "exact"):
+            raise ValueError(f"unknown filter operator {operator!r}")
+        column, bound = _filter_value(listed, name, value)
+        if operator != "lte":
+            conditions.append(column >= bound)
+        if operator != "gte":
+            conditions.append(column <= bound)
+        if listed.counted is None or name != listed.counted.time:
+            only_counted_time = False
+        elif isinstance(bound, int):
+            if operator != "lte":
+                low = bound if low is None else max(low, bound)
+            if operator != "gte":
+                high = bound if high is None else min(high, bound)
+    if listed.counted is not None and only_counted_time:
+        return conditions, _count(listed.counted, meter, low, high)
+    return conditions, select(func.count()).select_from(table).where(*conditions).scalar_subquery()
 
 
 def _filter_value(
