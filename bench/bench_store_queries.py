@@ -63,7 +63,8 @@ LAST_DAY: Final = "2025-12-30"
 MIDDLE_DAY: Final = "2025-07-01"
 
 # Requests whose cost grows with their parameters, timed a few times: a deep offset into the
-# year (DSMR-reader caps neither offset nor limit, nor does this API) and big pages.
+# year and big pages (DSMR-reader caps neither offset nor limit; this API cuts a page to
+# api/params.py's MAX_LIMIT, 10,000 rows).
 EXPENSIVE_REQUESTS: Final = 3
 EXPENSIVE: Final = (
     ("dsmrreading offset=15768000 (mid-year)", "/api/v2/datalogger/dsmrreading?offset=15768000"),
