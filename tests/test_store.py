@@ -678,3 +678,27 @@ def test_deep_offsets_skip_whole_hours_exactly(store: ReadingStore) -> None:
                 assert count == len(ordered)
                 expected = [id_ for _, id_ in ordered[offset : offset + 30]]
                 assert [r.id for r in page] == expected, (low, high, descending, offset)
+
+
+def test_deep_offsets_within_partial_hours(store: ReadingStore) -> None:
+    # 10,050 readings a tenth of a second apart in the range's first, partial hour, none in the
+    # whole hours after it, 20 in the partial hour at its end.
+    dense = [
+        replace(reading(0), timestamp=T0 + timedelta(minutes=10, seconds=n / 10))
+        for n in range(10_050)
+    ]
+    late = [reading(4 * 60 + minute) for minute in range(20)]
+    ids = store.writer.submit(METER, dense + late).result(timeout=10)
+    low, high = T0 + timedelta(minutes=5), T0 + timedelta(hours=4, minutes=30)
+    for offset, expected in (
+        (10_040, ids[10_040:10_050] + ids[10_050:10_065]),
+        (10_060, ids[10_060:]),
+    ):
+        count, page = store.list_readings(
+            METER, timestamp_gte=low, timestamp_lte=high, limit=25, offset=offset
+        )
+        assert (count, [r.id for r in page]) == (10_070, expected)
+    count, page = store.list_readings(
+        METER, timestamp_gte=low, timestamp_lte=high, descending=True, limit=5, offset=10_065
+    )
+    assert (count, [r.id for r in page]) == (10_070, ids[4::-1])

@@ -944,8 +944,6 @@ def _seek(
     unchanged = (low, high, offset)
     first = None if low is None else -(-low // HOUR_US)
     last = None if high is None else (high + 1) // HOUR_US - 1
-    if first is not None and last is not None and first > last:
-        return unchanged
     # The partial hour the page starts in, before any whole one.
     if descending:
         partial = None if high is None or last is None else ((last + 1) * HOUR_US, high)
