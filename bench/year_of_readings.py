@@ -37,8 +37,9 @@ TIME_ZONE: Final = ZoneInfo("Europe/Amsterdam")
 SECONDS: Final = 365 * 86_400
 # An equipment identifier as DSMR 5 meters send it, which the entry's unique id is.
 METER: Final = "4B384547303034303436333935353037"
-# Bumped whenever what generate() makes changes, so that cached years are made again.
-GENERATION: Final = 2
+# Bumped whenever what generate() makes changes (processing too), so that cached years are made
+# again.
+GENERATION: Final = 3
 _DAY: Final = 86_400
 _TARIFF_2: Final = (6 * 3_600, 22 * 3_600)
 _WAVE: Final = 600
