@@ -7,6 +7,7 @@ cluster runs as the ``postgres`` system user (or ``nobody``), since initdb refus
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 import glob
 import itertools
 import os
@@ -44,12 +45,13 @@ def _unprivileged_user() -> pwd.struct_passwd:
         return pwd.getpwnam("nobody")
 
 
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[Path]:
-    """Run a PostgreSQL cluster for the session; yield its socket directory."""
+@contextmanager
+def running_cluster(directory: Path) -> Iterator[Path]:
+    """Run a PostgreSQL cluster in directory, made there unless it exists; yield its socket dir.
+
+    The benchmarks keep theirs between runs, the tests' goes with the session.
+    """
     binaries = _binaries()
-    # Not under pytest's tmp_path: its parents are private to the test user.
-    directory = Path(tempfile.mkdtemp(prefix="smartmeter-pg-"))
     prefix: list[str] = []
     if os.geteuid() == 0:
         user = _unprivileged_user()
@@ -59,19 +61,29 @@ def postgres_cluster() -> Iterator[Path]:
     log = directory / "log"
     initdb: list[str | Path] = [*prefix, binaries / "initdb", "-D", data]
     pg_ctl: list[str | Path] = [*prefix, binaries / "pg_ctl", "-D", data, "-l", log, "-w"]
-    try:
+    if not data.exists():
         subprocess.run([*initdb, "--username=postgres", "--auth=trust", "--no-sync"], check=True)
         with (data / "postgresql.conf").open("a") as conf:
-            # No TCP; fast rather than durable: the cluster dies with the session.
+            # No TCP; fast rather than durable: the cluster is thrown away.
             conf.write(
                 f"listen_addresses = ''\nunix_socket_directories = '{directory}'\n"
                 "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
             )
-        subprocess.run([*pg_ctl, "start"], check=True)
-        try:
+    subprocess.run([*pg_ctl, "start"], check=True)
+    try:
+        yield directory
+    finally:
+        subprocess.run([*pg_ctl, "-m", "fast", "stop"], check=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Path]:
+    """Run a PostgreSQL cluster for the session; yield its socket directory."""
+    # Not under pytest's tmp_path: its parents are private to the test user.
+    directory = Path(tempfile.mkdtemp(prefix="smartmeter-pg-"))
+    try:
+        with running_cluster(directory):
             yield directory
-        finally:
-            subprocess.run([*pg_ctl, "-m", "immediate", "stop"], check=True)
     finally:
         shutil.rmtree(directory)
 

@@ -632,3 +632,73 @@ def test_version_2_counts_the_readings_already_stored(store_url: str) -> None:
         ]
     finally:
         store.close()
+
+
+def test_deep_offsets_skip_whole_hours_exactly(store: ReadingStore) -> None:
+    # 200 hours of minute readings, none in hours 10-12, two readings at some minutes (one on
+    # an hour's first): offsets from 10,000 on skip whole hours by their counts.
+    minutes = [minute for minute in range(200 * 60) if not 600 <= minute < 780]
+    minutes += [0, 59, 60, 61, 1500, 11000]
+    ids = store.writer.submit(METER, [reading(minute) for minute in minutes]).result(timeout=10)
+    store.writer.submit(OTHER, [reading(minute) for minute in range(0, 12000, 7)]).result(10)
+    rows = sorted(zip((T0 + timedelta(minutes=m) for m in minutes), ids, strict=True))
+    microsecond = timedelta(microseconds=1)
+    bounds = [
+        (None, None),
+        (T0 + timedelta(minutes=30), None),
+        (None, T0 + timedelta(minutes=11700, seconds=30)),
+        (T0 + timedelta(minutes=59, seconds=59), T0 + timedelta(hours=190) - microsecond),
+        (T0 + timedelta(hours=1), T0 + timedelta(hours=199)),
+    ]
+    for low, high in bounds:
+        matching = [
+            (t, id_) for t, id_ in rows if (low is None or low <= t) and (high is None or t <= high)
+        ]
+        for descending in (False, True):
+            ordered = matching[::-1] if descending else matching
+            for offset in (
+                999,
+                1000,
+                1001,
+                1020,
+                1100,
+                1234,
+                len(ordered) - 1,
+                len(ordered),
+                10**6,
+            ):
+                count, page = store.list_readings(
+                    METER,
+                    timestamp_gte=low,
+                    timestamp_lte=high,
+                    descending=descending,
+                    limit=30,
+                    offset=offset,
+                )
+                assert count == len(ordered)
+                expected = [id_ for _, id_ in ordered[offset : offset + 30]]
+                assert [r.id for r in page] == expected, (low, high, descending, offset)
+
+
+def test_deep_offsets_within_partial_hours(store: ReadingStore) -> None:
+    # 10,050 readings a tenth of a second apart in the range's first, partial hour, none in the
+    # whole hours after it, 20 in the partial hour at its end.
+    dense = [
+        replace(reading(0), timestamp=T0 + timedelta(minutes=10, seconds=n / 10))
+        for n in range(10_050)
+    ]
+    late = [reading(4 * 60 + minute) for minute in range(20)]
+    ids = store.writer.submit(METER, dense + late).result(timeout=10)
+    low, high = T0 + timedelta(minutes=5), T0 + timedelta(hours=4, minutes=30)
+    for offset, expected in (
+        (10_040, ids[10_040:10_050] + ids[10_050:10_065]),
+        (10_060, ids[10_060:]),
+    ):
+        count, page = store.list_readings(
+            METER, timestamp_gte=low, timestamp_lte=high, limit=25, offset=offset
+        )
+        assert (count, [r.id for r in page]) == (10_070, expected)
+    count, page = store.list_readings(
+        METER, timestamp_gte=low, timestamp_lte=high, descending=True, limit=5, offset=10_065
+    )
+    assert (count, [r.id for r in page]) == (10_070, ids[4::-1])

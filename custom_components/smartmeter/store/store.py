@@ -365,7 +365,7 @@ class ReadingStore:
 
         Ordered by timestamp, then by id. The count adds up reading_count's whole hours in the
         range and counts the readings of the partial hours at its ends, so it takes about as
-        long for a year as for a day.
+        long for a year as for a day. A deep offset skips whole hours by their counts too.
         """
         if limit < 0 or offset < 0:
             raise ValueError(f"limit {limit} and offset {offset} must not be negative")
@@ -384,17 +384,21 @@ class ReadingStore:
             if descending
             else (timestamp, dsmr_reading.c.id)
         )
-        # Both use the (meter, timestamp) index; SQLite's holds the id too, as the rowid, and
-        # PostgreSQL sorts the rare readings of equal timestamp by id (incremental sort).
-        page = (
-            select(dsmr_reading)
-            .where(*_in_range(_READINGS, meter, low, high))
-            .order_by(*order)
-            .limit(limit)
-            .offset(offset)
-        )
         with self._snapshot() as connection:
             count = connection.execute(select(_count(_READINGS, meter, low, high))).scalar_one()
+            if offset >= _SEEK_FROM:
+                low, high, offset = _seek(
+                    connection, _READINGS, meter, low, high, offset=offset, descending=descending
+                )
+            # Both use the (meter, timestamp) index; SQLite's holds the id too, as the rowid,
+            # and PostgreSQL sorts the rare readings of equal timestamp by id (incremental sort).
+            page = (
+                select(dsmr_reading)
+                .where(*_in_range(_READINGS, meter, low, high))
+                .order_by(*order)
+                .limit(limit)
+                .offset(offset)
+            )
             rows = connection.execute(page).mappings().all()
         return count, [row_to_reading(row) for row in rows]
 
@@ -912,6 +916,86 @@ def _count(counted: _Counted, meter: str, low: int | None, high: int | None) -> 
     if high is not None and last is not None and high >= (last + 1) * HOUR_US:
         total += counted_rows((last + 1) * HOUR_US, high)
     return total
+
+
+# Offsets from which list_readings skips whole hours by their counts. The databases step through
+# the rows an offset skips, about 0.1 µs each on SQLite and 0.3-1.5 µs on PostgreSQL (which
+# visits each row): 1-2 s and 20-25 s for half a year of one-second readings. Adding up the
+# counts takes 5-15 ms for a year's hours, as long as skipping ~10,000 rows.
+_SEEK_FROM: Final = 10_000
+
+
+def _seek(
+    connection: Connection,
+    counted: _Counted,
+    meter: str,
+    low: int | None,
+    high: int | None,
+    *,
+    offset: int,
+    descending: bool,
+) -> tuple[int | None, int | None, int]:
+    """Return a narrower range and smaller offset that select the same rows as those given.
+
+    The rows skipped are the partial hour at the range's start (its end when descending),
+    counted, then the whole hours that the offset passes, added up from their counts in the
+    order of the page. Needs the counts of the transaction's snapshot.
+    """
+    unchanged = (low, high, offset)
+    first = None if low is None else -(-low // HOUR_US)
+    last = None if high is None else (high + 1) // HOUR_US - 1
+    # The partial hour the page starts in, before any whole one.
+    if descending:
+        partial = None if high is None or last is None else ((last + 1) * HOUR_US, high)
+    else:
+        partial = None if low is None or first is None else (low, first * HOUR_US - 1)
+    if partial is not None and partial[0] <= partial[1]:
+        offset -= connection.execute(
+            select(func.count())
+            .select_from(counted.table)
+            .where(*_in_range(counted, meter, *partial))
+        ).scalar_one()
+        if offset < 0:
+            return unchanged
+    counts = counted.counts.c
+    hours = [counts.meter == meter, *(counts[name] == value for name, value in counted.key.items())]
+    if first is not None:
+        hours.append(counts.hour >= first)
+    if last is not None:
+        hours.append(counts.hour <= last)
+    number = counts[counted.number]
+    direction = counts.hour.desc() if descending else counts.hour
+    # Per hour, the rows of the whole hours before it in the page's order.
+    walked = (
+        select(
+            counts.hour,
+            number,
+            (func.sum(number).over(order_by=direction) - number).label("before"),
+        )
+        .where(*hours)
+        .subquery()
+    )
+    found = connection.execute(
+        select(walked.c.hour, walked.c.before)
+        .where(walked.c.before + walked.c[counted.number] > offset)
+        .order_by(walked.c.hour.desc() if descending else walked.c.hour)
+        .limit(1)
+    ).first()
+    if found is None:
+        # Past every whole hour: on into the partial hour at the other end, if any.
+        end, total = connection.execute(
+            select(
+                func.min(counts.hour) if descending else func.max(counts.hour), func.sum(number)
+            ).where(*hours)
+        ).one()
+        if end is None:
+            return unchanged
+        hour, before = (end - 1 if descending else end + 1), total
+    else:
+        hour, before = found
+    if descending:
+        return low, (hour + 1) * HOUR_US - 1, offset - before
+    return hour * HOUR_US, high, offset - before
 
 
 def _count_readings(connection: Connection, rows: list[dict[str, object]]) -> None:
