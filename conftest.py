@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+import logging
 from unittest.mock import PropertyMock, patch
 
 import pytest
 
 from custom_components.smartmeter.reader.reader import MeterReader
 from tests.meters import PtyMeter, TcpMeter
+
+# The Home Assistant test plugin logs every SQL statement (for the recorder's tests); Home Assistant
+# itself does not. Formatting a log line per statement would dominate the store's cost in tests and
+# benchmarks alike.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 # A throwaway PostgreSQL cluster for the store's tests.
 pytest_plugins = ["tests.postgres"]
