@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
+import pytest
 
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.diagnostics import async_get_config_entry_diagnostics
@@ -18,10 +21,9 @@ from .meters import TcpMeter, telegram
 TARGET_KEY = "T" * 64
 
 
-async def test_forward_local_telegrams(
-    hass: HomeAssistant, tcp_meter: TcpMeter, socket_enabled: None
-) -> None:
-    """Every valid telegram from the meter reaches the DSMR-reader target, in order."""
+@pytest.fixture
+async def target(socket_enabled: None) -> AsyncIterator[tuple[list[str], TestServer]]:
+    """Serve a DSMR-reader datalogger API that takes TARGET_KEY; yield what it received."""
     received: list[str] = []
 
     async def dsmrreading(request: web.Request) -> web.Response:
@@ -34,6 +36,15 @@ async def test_forward_local_telegrams(
     app.router.add_post("/api/v1/datalogger/dsmrreading", dsmrreading)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
+    yield received, server
+    await server.close()
+
+
+async def test_forward_local_telegrams(
+    hass: HomeAssistant, tcp_meter: TcpMeter, target: tuple[list[str], TestServer]
+) -> None:
+    """Every valid telegram from the meter reaches the DSMR-reader target, in order."""
+    received, server = target
     url = str(server.make_url("/api/v1/datalogger/dsmrreading"))
     entry = network_entry(tcp_meter.port, options={"forward_targets": f"{url} {TARGET_KEY}"})
     await setup_entry(hass, entry)
@@ -48,7 +59,6 @@ async def test_forward_local_telegrams(
     assert (stats["sent"], stats["waiting"], stats["blocked_reason"]) == (2, 0, None)
     assert diagnostics["entry"]["options"]["forward_targets"] == "**REDACTED**"
     await hass.config_entries.async_unload(entry.entry_id)
-    await server.close()
 
 
 async def test_forward_targets_option(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
@@ -74,21 +84,10 @@ async def test_forward_targets_option(hass: HomeAssistant, tcp_meter: TcpMeter) 
 
 
 async def test_refusing_target_raises_a_repair_issue(
-    hass: HomeAssistant, tcp_meter: TcpMeter, socket_enabled: None
+    hass: HomeAssistant, tcp_meter: TcpMeter, target: tuple[list[str], TestServer]
 ) -> None:
     """A target that refuses the key gets a repair issue, gone once the new key is accepted."""
-    received: list[str] = []
-
-    async def dsmrreading(request: web.Request) -> web.Response:
-        if request.headers.get("X-AUTHKEY") != TARGET_KEY:
-            return web.Response(status=403, text="Invalid auth key")
-        received.append(str((await request.post())["telegram"]))
-        return web.Response(status=201)
-
-    app = web.Application()
-    app.router.add_post("/api/v1/datalogger/dsmrreading", dsmrreading)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
+    received, server = target
     url = str(server.make_url("/api/v1/datalogger/dsmrreading"))
     entry = network_entry(tcp_meter.port, options={"forward_targets": f"{url} WRONG"})
     await setup_entry(hass, entry)
@@ -113,4 +112,3 @@ async def test_refusing_target_raises_a_repair_issue(
     await until(hass, lambda: received == [telegram("v5.txt").decode()])
     assert issues.async_get_issue(DOMAIN, issue_id) is None
     await hass.config_entries.async_unload(entry.entry_id)
-    await server.close()

@@ -497,6 +497,26 @@ def _utc_today(now: datetime) -> date:
     return now.astimezone(UTC).date()
 
 
+class _NowView(_V2View):
+    """A GET whose body depends on the store, the time, the time zone and the language."""
+
+    handlers: ClassVar[Mapping[str, str]] = {"GET": "_get"}
+    body: Callable[[ReadingStore, str, datetime, tzinfo, Language], Any]
+
+    async def _get(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
+        hass = request.app[KEY_HASS]
+        coordinator = entry.runtime_data
+        body = await hass.async_add_executor_job(
+            self.body,
+            coordinator.store,
+            coordinator.meter_id,
+            dt_util.utcnow(),
+            _local_tz(hass),
+            request_language(request.headers.get("Accept-Language")),
+        )
+        return json_response(body)
+
+
 def _electricity_live(
     store: ReadingStore, meter: str, now: datetime, tz: tzinfo, language: Language
 ) -> dict[str, Any]:
@@ -514,26 +534,13 @@ def _electricity_live(
     )
 
 
-class ElectricityLiveView(_V2View):
+class ElectricityLiveView(_NowView):
     """GET /api/v2/consumption/electricity-live."""
 
     route = routes.ELECTRICITY_LIVE
     url = route.path
     name = "api:smartmeter:v2:electricity-live"
-    handlers: ClassVar[Mapping[str, str]] = {"GET": "_live"}
-
-    async def _live(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
-        hass = request.app[KEY_HASS]
-        coordinator = entry.runtime_data
-        body = await hass.async_add_executor_job(
-            _electricity_live,
-            coordinator.store,
-            coordinator.meter_id,
-            dt_util.utcnow(),
-            _local_tz(hass),
-            request_language(request.headers.get("Accept-Language")),
-        )
-        return json_response(body)
+    body = staticmethod(_electricity_live)
 
 
 def _gas_live(
@@ -547,26 +554,13 @@ def _gas_live(
     return gas_live_json(gas, prices=prices, tz=tz, language=language)
 
 
-class GasLiveView(_V2View):
+class GasLiveView(_NowView):
     """GET /api/v2/consumption/gas-live."""
 
     route = routes.GAS_LIVE
     url = route.path
     name = "api:smartmeter:v2:gas-live"
-    handlers: ClassVar[Mapping[str, str]] = {"GET": "_live"}
-
-    async def _live(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
-        hass = request.app[KEY_HASS]
-        coordinator = entry.runtime_data
-        body = await hass.async_add_executor_job(
-            _gas_live,
-            coordinator.store,
-            coordinator.meter_id,
-            dt_util.utcnow(),
-            _local_tz(hass),
-            request_language(request.headers.get("Accept-Language")),
-        )
-        return json_response(body)
+    body = staticmethod(_gas_live)
 
 
 def _monitoring(
@@ -584,26 +578,13 @@ def _monitoring(
     return monitoring_json(issues, tz)
 
 
-class MonitoringView(_V2View):
+class MonitoringView(_NowView):
     """GET /api/v2/application/monitoring."""
 
     route = routes.MONITORING
     url = route.path
     name = "api:smartmeter:v2:monitoring"
-    handlers: ClassVar[Mapping[str, str]] = {"GET": "_monitoring"}
-
-    async def _monitoring(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
-        hass = request.app[KEY_HASS]
-        coordinator = entry.runtime_data
-        body = await hass.async_add_executor_job(
-            _monitoring,
-            coordinator.store,
-            coordinator.meter_id,
-            dt_util.utcnow(),
-            _local_tz(hass),
-            request_language(request.headers.get("Accept-Language")),
-        )
-        return json_response(body)
+    body = staticmethod(_monitoring)
 
 
 def _newest[RecordT: Record](
