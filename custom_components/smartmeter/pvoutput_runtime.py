@@ -1,4 +1,4 @@
-"""Runs a PVOutput export subentry in Home Assistant (draft: not wired into __init__.py yet).
+"""Runs a PVOutput export subentry in Home Assistant.
 
 The exporter's state lives in a Store of its own, saved shortly after every change and on
 stop; PVOutput refusing the key, the system or a setting raises a repair issue, removed once
