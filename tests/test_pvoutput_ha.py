@@ -14,8 +14,9 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.core import Recorder
 from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import (
@@ -45,7 +46,7 @@ from custom_components.smartmeter.store import Reading
 from custom_components.smartmeter.store.store import ReadingStore
 from tests.pvoutput_server import PVOutputServer
 
-from .common import setup_entry, until
+from .common import setup_entry, state_of, until
 
 KEY = "a" * 40
 READ_ONLY_KEY = "r" * 40
@@ -159,6 +160,7 @@ async def store_readings(
 
 def store_state(hass_storage: dict[str, Any], entry: MockConfigEntry, state: ExportState) -> str:
     """Give the entry's export a stored state; return its subentry id."""
+    subentry_id: str
     (subentry_id,) = entry.subentries
     key = f"smartmeter.pvoutput.{subentry_id}"
     hass_storage[key] = {"version": 1, "key": key, "data": state.as_dict()}
@@ -174,9 +176,7 @@ def local(end: datetime) -> tuple[str, str]:
 def sensor_state(hass: HomeAssistant, subentry_id: str, key: str) -> str:
     entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{subentry_id}_{key}")
     assert entity_id is not None
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return state.state
+    return state_of(hass, entity_id)
 
 
 async def test_add_export_through_the_flow(
@@ -228,10 +228,10 @@ async def test_add_export_through_the_flow(
     entity = registry.async_get(entity_id)
     assert entity is not None
     assert entity.config_subentry_id == subentry.subentry_id
-    assert entity.entity_category is er.EntityCategory.DIAGNOSTIC
+    assert entity.entity_category is EntityCategory.DIAGNOSTIC
     devices = dr.async_get(hass)
     device = devices.async_get(entity.device_id or "")
-    assert device is not None
+    assert isinstance(device, dr.DeviceEntry)
     assert (device.name, device.entry_type) == ("PVOutput Zonnedak", dr.DeviceEntryType.SERVICE)
     meter = devices.async_get_device_by_identifier((DOMAIN, METER), entry.entry_id)
     assert meter is not None
@@ -354,7 +354,7 @@ async def test_generation_from_recorded_sensors(
     ends = [newest - (4 - i) * STEP for i in range(1, 5)]  # intervals 1 to 4
     zone = dt_util.get_default_time_zone()
     day_start = datetime.combine(newest.astimezone(zone).date(), time(0), tzinfo=zone)
-    energy = [
+    energy: list[tuple[datetime, str, str | None]] = [
         (day_start - timedelta(hours=1), "12.345", "kWh"),  # yesterday's total of a daily sensor
         (day_start + timedelta(minutes=1), "0.000", "kWh"),  # its reset
         (ends[0] - timedelta(minutes=2), "1.5", "kWh"),
@@ -363,7 +363,7 @@ async def test_generation_from_recorded_sensors(
         (ends[2] - timedelta(minutes=1), "unavailable", None),
         (ends[3] - timedelta(minutes=3), "0.002", "MWh"),
     ]
-    power = [
+    power: list[tuple[datetime, str, str | None]] = [
         (ends[0] - timedelta(minutes=3), "1.234", "kW"),
         (ends[1], "800", "W"),  # exactly at the interval's end
         (ends[3] - timedelta(minutes=1), "-3", "W"),  # an inverter at night
