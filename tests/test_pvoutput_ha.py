@@ -41,7 +41,11 @@ from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.pvoutput import ExportSettings, ExportState
 from custom_components.smartmeter.pvoutput.schedule import newest_due
 from custom_components.smartmeter.pvoutput_runtime import issue_id
-from custom_components.smartmeter.pvoutput_source import meter_interval
+from custom_components.smartmeter.pvoutput_source import (
+    GenerationUnavailable,
+    async_generation,
+    meter_interval,
+)
 from custom_components.smartmeter.store import Reading
 from custom_components.smartmeter.store.store import ReadingStore
 from tests.pvoutput_server import PVOutputServer
@@ -360,6 +364,7 @@ async def test_generation_from_recorded_sensors(
         (ends[0] - timedelta(minutes=2), "1.5", "kWh"),
         (ends[0] - timedelta(minutes=1), "1499", "Wh"),  # a dip, not a reset
         (ends[1] - timedelta(minutes=2), "1.75", "kWh"),
+        (ends[2] - timedelta(minutes=2), "5", None),  # no unit: not a value
         (ends[2] - timedelta(minutes=1), "unavailable", None),
         (ends[3] - timedelta(minutes=3), "0.002", "MWh"),
     ]
@@ -439,3 +444,11 @@ async def test_meter_source_without_data(hass: HomeAssistant, newest: datetime) 
     assert data is not None
     assert (data.energy_consumed_wh, data.net_power_w, data.voltage) == (0, 5, None)
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_generation_without_the_recorder(hass: HomeAssistant, newest: datetime) -> None:
+    """Without its history generation is unknown: an error the export shows, not a guess."""
+    with pytest.raises(GenerationUnavailable, match="recorder"):
+        await async_generation(
+            hass, "sensor.solar_energy", "sensor.solar_power", newest - STEP, newest
+        )
