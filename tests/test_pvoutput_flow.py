@@ -7,20 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from homeassistant.config_entries import ConfigSubentryFlow
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartmeter.config_flow import SmartMeterConfigFlow
 from custom_components.smartmeter.pvoutput import ExportSettings
-from custom_components.smartmeter.pvoutput_flow import (
-    SUBENTRY_PVOUTPUT,
-    PVOutputSubentryFlow,
-    export_settings,
-)
+from custom_components.smartmeter.pvoutput_flow import SUBENTRY_PVOUTPUT, export_settings
 from tests.pvoutput_server import PVOutputServer
 
 from .common import network_entry
@@ -34,20 +28,13 @@ SYSTEM = 12345
 async def server(
     socket_enabled: None, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[PVOutputServer]:
-    """A local PVOutput the flow talks to, and the flow wired as config_flow.py will."""
+    """A local PVOutput the flow talks to."""
     server = PVOutputServer(now=lambda: datetime.now(UTC), zone=ZoneInfo("Europe/Amsterdam"))
     server.add_system(SYSTEM, "Zonnedak", status_interval=10)
     server.add_key(KEY, SYSTEM)
     server.add_key(DONOR_KEY, SYSTEM, donor=True)
     await server.start()
     monkeypatch.setattr("custom_components.smartmeter.pvoutput_flow.API_URL", server.url)
-
-    def supported(cls: type, entry: Any) -> dict[str, type[ConfigSubentryFlow]]:
-        return {SUBENTRY_PVOUTPUT: PVOutputSubentryFlow}
-
-    monkeypatch.setattr(
-        SmartMeterConfigFlow, "async_get_supported_subentry_types", classmethod(supported)
-    )
     yield server
     await server.close()
 

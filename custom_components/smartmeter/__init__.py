@@ -47,6 +47,9 @@ from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator
 from .forward import Forwarder, ForwardQueue, Target
 from .meter.decode import TelegramDecoder
 from .meter.specifications import SPECIFICATIONS, SerialSettings
+from .pvoutput_flow import SUBENTRY_PVOUTPUT
+from .pvoutput_runtime import async_start_pvoutput
+from .pvoutput_source import interval_source
 from .reader.connection import Endpoint, NetworkPort, SerialPort
 from .reader.reader import MeterReader
 from .store.errors import StoreError
@@ -202,6 +205,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
         _start_retention(hass, entry, timedelta(hours=int(retention)))
     if targets := forward_targets(entry.options.get(CONF_FORWARD_TARGETS, "")):
         coordinator.forwarder = await _async_start_forwarding(hass, entry, targets)
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type == SUBENTRY_PVOUTPUT:
+            coordinator.pvoutput[subentry.subentry_id] = await async_start_pvoutput(
+                hass, entry, subentry, interval_source(hass, entry, subentry)
+            )
     coordinator.meter_device_entry_id = (
         dr.async_get(hass)
         .async_get_or_create(
@@ -231,5 +239,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) 
     """
     if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         return False
+    # The exports read the store: they stop (saving their state) before it closes.
+    for runtime in entry.runtime_data.pvoutput.values():
+        await runtime.stop()
     await hass.async_add_executor_job(entry.runtime_data.store.close)
     return True

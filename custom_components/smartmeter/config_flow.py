@@ -58,6 +58,7 @@ from .contracts import (
 from .coordinator import SmartMeterConfigEntry
 from .meter.reading import to_reading
 from .meter.specifications import SERIAL_CANDIDATES, SPECIFICATIONS
+from .pvoutput_flow import SUBENTRY_PVOUTPUT, PVOutputSubentryFlow
 from .reader.connection import Endpoint, NetworkPort, SerialPort
 from .reader.probe import (
     PER_SETTING_TIMEOUT,
@@ -179,8 +180,11 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Energy contracts price the meter's consumption."""
-        return {SUBENTRY_ENERGY_CONTRACT: EnergyContractFlow}
+        """Energy contracts price the meter's consumption; PVOutput exports upload it."""
+        return {
+            SUBENTRY_ENERGY_CONTRACT: EnergyContractFlow,
+            SUBENTRY_PVOUTPUT: PVOutputSubentryFlow,
+        }
 
     @staticmethod
     @callback

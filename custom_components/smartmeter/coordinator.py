@@ -30,6 +30,7 @@ from .meter.dsmr_reading import to_dsmr_reading
 from .meter.errors import TelegramError
 from .meter.reading import MeterReading, identification_line, to_reading
 from .meter.specifications import Specification
+from .pvoutput_runtime import PVOutputRuntime
 from .reader.reader import MeterReader
 from .store.errors import StoreError
 from .store.store import ReadingStore
@@ -61,6 +62,8 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         # Telegrams the API refused; the reader counts its own.
         self.api_rejected = 0
         self.forwarder: Forwarder | None = None
+        # Running PVOutput exports, by subentry id.
+        self.pvoutput: dict[str, PVOutputRuntime] = {}
         self.reader: MeterReader | None = None
         self.last_frame: str | None = None
         # The electricity meter's device registry id, which M-Bus devices link to.

@@ -79,4 +79,9 @@ async def async_get_config_entry_diagnostics(
         }
         if coordinator.forwarder
         else None,
+        # By subentry id; each redacts its own API key.
+        "pvoutput": {
+            subentry_id: runtime.diagnostics()
+            for subentry_id, runtime in coordinator.pvoutput.items()
+        },
     }

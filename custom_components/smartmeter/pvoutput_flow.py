@@ -1,4 +1,4 @@
-"""Config subentry flow "Add PVOutput export" (draft: not wired into config_flow.py yet).
+"""Config subentry flow "Add PVOutput export": a meter's consumption to a PVOutput system.
 
 Step user asks for the API key and the system id and checks both against PVOutput, and
 that the key may write; step settings asks for the interval (defaulting to the system's own

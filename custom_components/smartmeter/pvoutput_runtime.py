@@ -1,4 +1,4 @@
-"""Runs a PVOutput export subentry in Home Assistant (draft: not wired into __init__.py yet).
+"""Runs a PVOutput export subentry in Home Assistant.
 
 The exporter's state lives in a Store of its own, saved shortly after every change and on
 stop; PVOutput refusing the key, the system or a setting raises a repair issue, removed once
@@ -83,9 +83,13 @@ async def async_start_pvoutput(
     subentry: ConfigSubentry,
     source: IntervalSource,
     *,
-    base_url: str = API_URL,
+    base_url: str | None = None,
 ) -> PVOutputRuntime:
-    """Start exporting for the subentry; it stops when the entry unloads or HA stops."""
+    """Start exporting for the subentry; it stops when the entry unloads or HA stops.
+
+    base_url is PVOutput's API_URL unless given (looked up now, so tests may point it at a
+    local PVOutput).
+    """
     store: Store[dict[str, Any]] = Store(
         hass, STORAGE_VERSION, f"{DOMAIN}.pvoutput.{subentry.subentry_id}"
     )
@@ -94,7 +98,7 @@ async def async_start_pvoutput(
         async_get_clientsession(hass),
         subentry.data[CONF_API_KEY],
         int(subentry.data[CONF_SYSTEM_ID]),
-        base_url=base_url,
+        base_url=base_url or API_URL,
     )
     exporter = PVOutputExporter(
         client,

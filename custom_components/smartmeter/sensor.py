@@ -39,6 +39,7 @@ from .meter.reading import (
     PowerFailure,
     Value,
 )
+from .pvoutput_sensor import add_pvoutput_sensors
 
 # Entities only write state when a telegram arrives: nothing to throttle.
 PARALLEL_UPDATES = 0
@@ -574,7 +575,7 @@ async def async_setup_entry(
     entry: SmartMeterConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add sensors for the values the meter sends, as they first appear."""
+    """Add sensors for the values the meter sends, as they first appear, and the exports'."""
     coordinator = entry.runtime_data
     known: set[str] = set()
     known_channels: set[int] = set()
@@ -605,3 +606,4 @@ async def async_setup_entry(
 
     add_new_sensors()
     entry.async_on_unload(coordinator.async_add_listener(add_new_sensors))
+    add_pvoutput_sensors(entry, async_add_entities)
