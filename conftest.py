@@ -11,10 +11,11 @@ import pytest
 from custom_components.smartmeter.reader.reader import MeterReader
 from tests.meters import PtyMeter, TcpMeter
 
-# The Home Assistant test plugin logs every SQL statement (for the recorder's tests); Home Assistant
-# itself does not. Formatting a log line per statement would dominate the store's cost in tests and
-# benchmarks alike.
-logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+# The Home Assistant test plugin logs every SQL statement (for the recorder's tests) and aiohttp's
+# test server every request; Home Assistant itself does neither. A log line per statement or
+# request would dominate the store's and the API's cost in tests and benchmarks alike.
+for _chatty in ("sqlalchemy.engine", "aiohttp.access"):
+    logging.getLogger(_chatty).setLevel(logging.WARNING)
 
 # A throwaway PostgreSQL cluster for the store's tests.
 pytest_plugins = ["tests.postgres"]

@@ -1,0 +1,139 @@
+"""The one-pass parse builds dsmr-parser's Telegram, and the table CRC is DSMR's."""
+
+from __future__ import annotations
+
+import logging
+
+from dsmr_parser.objects import Telegram
+from dsmr_parser.parsers import TelegramParser
+import pytest
+
+from custom_components.smartmeter.meter.decode import TelegramDecoder, check_crc, crc16
+from custom_components.smartmeter.meter.errors import ChecksumError, TelegramError
+from custom_components.smartmeter.meter.line_parser import LineParser
+from custom_components.smartmeter.meter.specifications import SPECIFICATIONS
+
+from .meters import TELEGRAMS
+
+PLAIN = sorted(key for key, spec in SPECIFICATIONS.items() if not spec.encrypted)
+FILES = sorted(path.name for path in TELEGRAMS.glob("*.txt"))
+
+
+def outcome(parse: object, text: str) -> tuple[str, ...]:
+    """What a parse gives, in comparable form: every object in order, or the error."""
+    assert callable(parse)
+    try:
+        telegram: Telegram = parse(text)
+    except Exception as err:  # the error itself is the outcome
+        return (type(err).__name__, str(err))
+    return (
+        str(telegram),
+        repr(telegram._item_names),  # dsmr-parser's order of objects
+        repr([(key, _text(value)) for key, value in telegram.items()]),
+    )
+
+
+def _text(value: object) -> str:
+    # A list (e.g. Belgian monthly peaks) would show its items' addresses.
+    return repr([str(item) for item in value]) if isinstance(value, list) else str(value)
+
+
+@pytest.mark.parametrize("key", PLAIN)
+@pytest.mark.parametrize("name", FILES)
+def test_same_telegram_as_dsmr_parser(name: str, key: str) -> None:
+    """Every real telegram under every plain specification: objects, order and errors alike."""
+    spec = SPECIFICATIONS[key].objects
+    text = (TELEGRAMS / name).read_bytes().decode("latin-1")
+    expected = outcome(TelegramParser(spec, apply_checksum_validation=False).parse, text)
+    assert outcome(LineParser(spec).parse, text) == expected
+
+
+V5 = (TELEGRAMS / "v5.txt").read_bytes().decode("latin-1")
+
+
+@pytest.mark.parametrize(
+    ("text", "logged"),
+    [
+        # LF-only line endings: no pattern matches, the telegram is empty.
+        pytest.param(V5.replace("\r\n", "\n"), 0, id="lf-only"),
+        # One line ends in LF only: its pattern runs on into the next line, which is rejected.
+        pytest.param(
+            V5.replace("1-0:1.8.1(000004.426*kWh)\r\n", "1-0:1.8.1(000004.426*kWh)\n"),
+            1,
+            id="one-lf",
+        ),
+        # A lone CR inside a line.
+        pytest.param(V5.replace("1-0:1.8.2(", "1-0:1.8.2\r("), 0, id="lone-cr"),
+        # A code with no value: its pattern takes the next line as its value.
+        pytest.param(V5.replace("1-0:1.8.1(000004.426*kWh)", "1-0:1.8.1"), 0, id="no-value"),
+        # A line dsmr-parser's value parser rejects: it logs and skips the line.
+        pytest.param(
+            V5.replace("0-0:1.0.0(170102192002W)", "0-0:1.0.0(170102192002W"),
+            1,
+            id="rejected-line",
+        ),
+        # A code twice: both lines, in order.
+        pytest.param(
+            V5.replace("1-0:32.7.0(0230.0*V)", "1-0:32.7.0(0230.0*V)\r\n1-0:32.7.0(0231.0*V)"),
+            0,
+            id="repeated",
+        ),
+    ],
+)
+def test_unusual_lines_as_dsmr_parser(
+    text: str, logged: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Where the fast path could differ, the outcome is still dsmr-parser's, logs included."""
+    spec = SPECIFICATIONS["5"].objects
+    with caplog.at_level(logging.ERROR, "dsmr_parser"):
+        expected = outcome(TelegramParser(spec, apply_checksum_validation=False).parse, text)
+    expected_logs = [record.getMessage() for record in caplog.records]
+    assert len(expected_logs) == logged
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, "dsmr_parser"):
+        assert outcome(LineParser(spec).parse, text) == expected
+    assert [record.getMessage() for record in caplog.records] == expected_logs
+
+
+def test_changed_lines_decoded_exactly() -> None:
+    """Values come from each telegram, not from what a code was first seen with."""
+    decoder = TelegramDecoder(SPECIFICATIONS["5"])
+    first = decoder.decode(V5)
+    body = V5.replace("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(01.500*kW)")
+    body = body[: body.index("!") + 1]
+    second = decoder.decode(f"{body}{TelegramParser.crc16(body):04X}\r\n")
+    assert str(first.CURRENT_ELECTRICITY_USAGE.value) == "0.244"
+    assert str(second.CURRENT_ELECTRICITY_USAGE.value) == "1.500"
+
+
+def test_made_up_codes_parse_alike() -> None:
+    """A stream of new codes (through the API) parses as dsmr-parser parses it."""
+    spec = SPECIFICATIONS["5"].objects
+    parser = LineParser(spec)
+    reference = TelegramParser(spec, apply_checksum_validation=False)
+    for number in range(300):
+        text = V5.replace("1-0:99.97.0", f"1-0:99.{number}.0")
+        assert outcome(parser.parse, text) == outcome(reference.parse, text)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_crc16_is_dsmr_parsers(name: str) -> None:
+    """The table CRC equals dsmr-parser's for every real telegram's '/' ... '!' text."""
+    text = (TELEGRAMS / name).read_bytes().decode("latin-1")
+    body = text[text.index("/") : text.rindex("!") + 1]
+    assert crc16(body.encode("latin-1")) == TelegramParser.crc16(body)
+
+
+def test_check_crc() -> None:
+    """A right CRC passes, also without leading zeros; a wrong one or no '!' is an error."""
+    check_crc(V5)
+    check_crc((TELEGRAMS / "unpadded_crc.txt").read_bytes().decode("latin-1"))
+    with pytest.raises(
+        ChecksumError,
+        match=r"^Invalid telegram\. The CRC checksum '\d+' does not match the expected '\d+'$",
+    ):
+        check_crc(V5.replace("000004.426", "000004.427"))
+    with pytest.raises(ChecksumError, match=r"no '/' \.\.\. '!' part"):
+        check_crc("1-0:1.8.1(000004.426*kWh)\r\n!1234\r\n")
+    with pytest.raises(TelegramError, match=r"^Unparsable telegram"):
+        TelegramDecoder(SPECIFICATIONS["5"]).decode(V5.replace("1-0:1.8.1", "1-0:1.8.1€"))
