@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
@@ -17,6 +23,7 @@ from custom_components.smartmeter.const import DOMAIN
 from .common import setup_entry, state_of
 from .meters import telegram
 from .test_api_logic import SEED_POST_RESULT
+from .test_meter import with_crc
 
 KEY = "K" * 64
 TOKEN = {"Authorization": f"Token {KEY}"}
@@ -146,6 +153,45 @@ async def test_v1_telegram_is_stored_and_shown(
     assert statistics["power_failure_count"] == 15
     assert statistics["rejected_telegrams"] == 0
     assert statistics["latest_telegram"] == telegram("v4_2.txt").decode().strip()
+
+
+async def test_v1_burst_shows_the_newest_once_a_second(
+    client: TestClient[Any, Any], hass: HomeAssistant
+) -> None:
+    """A datalogger catching up: every telegram stored, the entities updated once a second."""
+    clock = [1000.0]
+    original = telegram("v4_2.txt").decode()
+
+    def with_power(watts: int) -> str:
+        return with_crc(
+            original[: original.index("!") + 1].replace(
+                "1-0:1.7.0(02.027*kW)", f"1-0:1.7.0({watts / 1000:06.3f}*kW)"
+            )
+        )
+
+    async def post(watts: int) -> None:
+        response = await client.post(V1, data={"telegram": with_power(watts)}, headers=TOKEN)
+        assert (response.status, await response.text()) == (201, "")
+
+    power = "sensor.electricity_meter_power_consumption"
+    with patch("custom_components.smartmeter.coordinator.monotonic", lambda: clock[0]):
+        await post(1000)
+        assert state_of(hass, power) == "1000.0"
+        clock[0] += 0.4
+        await post(1100)
+        await post(1200)
+        assert state_of(hass, power) == "1000.0"
+        # The second is over: the newest is shown, once.
+        clock[0] += 0.6
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=0.6))
+        await hass.async_block_till_done()
+        assert state_of(hass, power) == "1200.0"
+        # A telegram a second later is shown at once, as a live datalogger's are.
+        clock[0] += 1.0
+        await post(1300)
+        assert state_of(hass, power) == "1300.0"
+    response = await client.get(READINGS, headers=TOKEN)
+    assert (await response.json())["count"] == 4
 
 
 async def test_v1_errors(client: TestClient[Any, Any]) -> None:

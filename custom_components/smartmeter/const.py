@@ -39,3 +39,6 @@ DEFAULT_MIN_UPDATE_INTERVAL: Final = 0
 NO_TELEGRAMS_AFTER: Final = timedelta(minutes=10)
 NO_TELEGRAMS_CHECK_EVERY: Final = timedelta(minutes=1)
 ISSUE_NO_TELEGRAMS: Final = "no_telegrams"
+
+# Telegrams pushed through the API update the entities at most this often (seconds).
+PUSHED_UPDATE_EVERY: Final = 1.0

@@ -8,9 +8,9 @@ from time import monotonic
 
 from dsmr_parser.objects import Telegram
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -22,6 +22,7 @@ from .const import (
     LOGGER,
     NO_TELEGRAMS_AFTER,
     NO_TELEGRAMS_CHECK_EVERY,
+    PUSHED_UPDATE_EVERY,
 )
 from .forward import Forwarder, ForwardQueueError
 from .meter.aggregate import GasTracker, UpdateThrottle, add_derived_values
@@ -74,6 +75,11 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         self._gas = GasTracker()
         self._issue_id = f"{ISSUE_NO_TELEGRAMS}_{entry.entry_id}"
         self._issue_open = False
+        # The newest telegram pushed through the API and not shown yet, and when one last was.
+        self._pushed: tuple[Telegram, str] | None = None
+        self._pushed_shown_at = -PUSHED_UPDATE_EVERY
+        self._cancel_pushed_update: CALLBACK_TYPE | None = None
+        entry.async_on_unload(self._async_cancel_pushed_update)
 
     @property
     def rejected_telegrams(self) -> int:
@@ -131,6 +137,42 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         future = self.store.writer.submit(self.meter_id, [reading], statistics)
         future.add_done_callback(_log_store_failure)
         return future
+
+    @callback
+    def show_pushed(self, telegram: Telegram, frame: str) -> None:
+        """Show a telegram pushed through the API, with at most one update a second.
+
+        A datalogger sends one a second as the meter does, each shown at once; one catching up
+        after an outage sends hundreds a second, which the entities would only churn through:
+        they show the newest once a second instead.
+        """
+        self._pushed = (telegram, frame)
+        if self._cancel_pushed_update is not None:
+            return
+        wait = self._pushed_shown_at + PUSHED_UPDATE_EVERY - monotonic()
+        if wait <= 0:
+            self._show_pushed()
+        else:
+            self._cancel_pushed_update = async_call_later(self.hass, wait, self._show_pushed_later)
+
+    @callback
+    def _show_pushed_later(self, _now: datetime) -> None:
+        self._cancel_pushed_update = None
+        self._show_pushed()
+
+    @callback
+    def _show_pushed(self) -> None:
+        assert self._pushed is not None
+        telegram, frame = self._pushed
+        self._pushed = None
+        self._pushed_shown_at = monotonic()
+        self.update_entities(telegram, frame)
+
+    @callback
+    def _async_cancel_pushed_update(self) -> None:
+        if self._cancel_pushed_update is not None:
+            self._cancel_pushed_update()
+            self._cancel_pushed_update = None
 
     @callback
     def update_entities(self, telegram: Telegram, frame: str) -> None:

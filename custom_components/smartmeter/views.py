@@ -692,7 +692,7 @@ async def _take_telegram(
     except StoreBusy:
         return 503, "Too many readings queued"
     if entry.data[CONF_CONNECTION_TYPE] == CONNECTION_PUSH:
-        coordinator.update_entities(parsed, telegram)
+        coordinator.show_pushed(parsed, telegram)
     coordinator.forward(telegram)
     try:
         await asyncio.wrap_future(stored)

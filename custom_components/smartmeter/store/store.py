@@ -12,10 +12,12 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, tzinfo
+from functools import cache
 import logging
 import queue
 import sqlite3
 import threading
+from time import monotonic
 from typing import Any, Final, Literal, cast
 
 from sqlalchemy import (
@@ -23,8 +25,10 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Executable,
     Select,
     Table,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -80,11 +84,15 @@ from .schema import (
     reading_count,
     record_count,
 )
-from .sql import upsert
+from .sql import dialect_upsert, upsert
 
 _LOGGER: Final = logging.getLogger(__name__)
 
 DEFAULT_MAX_QUEUE: Final = 10_000
+# Processing runs at most this often (seconds) while readings keep coming: a meter sends one a
+# second, so its records stay as fresh, and a burst (a datalogger catching up) is processed in
+# a few large runs instead of one per commit, which would cost more than the writes.
+PROCESS_EVERY: Final = 1.0
 # The one driver each database is used with: the one installed and tested.
 _DRIVERS: Final = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
 _INSERT_READINGS: Final = insert(dsmr_reading).returning(
@@ -148,6 +156,7 @@ class GroupCommitWriter:
         self._lock = threading.Lock()
         self._closed = False
         self._transactions = 0
+        self._processed_at = -PROCESS_EVERY
         self._thread = threading.Thread(target=self._run, name="smartmeter-store-writer")
         self._thread.start()
 
@@ -213,8 +222,8 @@ class GroupCommitWriter:
         stopping = False
         while not stopping:
             try:
-                # While processing has a backlog, it goes on whenever the queue is empty.
-                first = self._queue.get(block=not self._due())
+                # While processing has work, it goes on once the queue is empty and it may.
+                first = self._queue.get(timeout=self._processing_wait())
             except queue.Empty:
                 self._process(catch_up=False)
                 continue
@@ -232,7 +241,8 @@ class GroupCommitWriter:
             ]
             if submissions:
                 self._commit(submissions)
-                self._process(catch_up=False)
+                if self._processing_wait() == 0:
+                    self._process(catch_up=False)
             for task in batch:
                 if isinstance(task, _Task) and task.future.set_running_or_notify_cancel():
                     self._process(catch_up=True)
@@ -241,14 +251,18 @@ class GroupCommitWriter:
                     except Exception as err:  # the caller gets it
                         task.future.set_exception(err)
 
-    def _due(self) -> bool:
-        return self._processor is not None and bool(self._processor.due)
+    def _processing_wait(self) -> float | None:
+        """Return the seconds until processing may run, None when it has nothing to do."""
+        if self._processor is None or not self._processor.due:
+            return None
+        return max(0.0, self._processed_at + PROCESS_EVERY - monotonic())
 
     def _process(self, *, catch_up: bool) -> None:
         """Process every due meter once, or with catch_up until none is due."""
         processor = self._processor
         if processor is None:
             return
+        self._processed_at = monotonic()
         while processor.due:
             for meter in sorted(processor.due):
                 try:
@@ -998,6 +1012,16 @@ def _seek(
     return hour * HOUR_US, high, offset - before
 
 
+@cache
+def _count_upsert(dialect: str) -> Executable:
+    """Return the statement adding to reading_count, built once per database kind."""
+    statement = dialect_upsert(dialect, reading_count)
+    return statement.on_conflict_do_update(
+        index_elements=[reading_count.c.meter, reading_count.c.hour],
+        set_={"readings": reading_count.c.readings + statement.excluded.readings},
+    )
+
+
 def _count_readings(connection: Connection, rows: list[dict[str, object]]) -> None:
     """Add new dsmr_reading rows to reading_count, in their transaction."""
     counts = Counter(
@@ -1005,12 +1029,8 @@ def _count_readings(connection: Connection, rows: list[dict[str, object]]) -> No
     )
     if not counts:
         return
-    statement = upsert(connection, reading_count)
     connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=[reading_count.c.meter, reading_count.c.hour],
-            set_={"readings": reading_count.c.readings + statement.excluded.readings},
-        ),
+        _count_upsert(connection.dialect.name),
         # In key order, so that two writers on one PostgreSQL database cannot deadlock here.
         [
             {"meter": meter, "hour": hour, "readings": n}
@@ -1030,11 +1050,20 @@ def _ensure_statistics(connection: Connection, meter: str) -> None:
     connection.execute(upsert(connection, meter_statistics).values(values).on_conflict_do_nothing())
 
 
+# The SET clause follows the parameters' names; SQLAlchemy keeps one compiled form per set.
+_UPDATE_STATISTICS: Final = update(meter_statistics).where(
+    meter_statistics.c.meter == bindparam("statistics_meter")
+)
+
+
 def _update_statistics(
     connection: Connection, meter: str, values: Mapping[str, StatisticsValue]
 ) -> None:
-    _ensure_statistics(connection, meter)
-    if values:
-        connection.execute(
-            update(meter_statistics).where(meter_statistics.c.meter == meter).values(values)
-        )
+    if not values:
+        _ensure_statistics(connection, meter)
+        return
+    parameters = {**values, "statistics_meter": meter}
+    # The row exists but for a meter's first telegram: update first, create when missing.
+    if connection.execute(_UPDATE_STATISTICS, parameters).rowcount == 0:
+        _ensure_statistics(connection, meter)
+        connection.execute(_UPDATE_STATISTICS, parameters)
