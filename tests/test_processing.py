@@ -33,6 +33,7 @@ from custom_components.smartmeter.store import (
     StoredDayStatistics,
     StoredEnergySupplierPrice,
     processing,
+    store as store_module,
 )
 from tests.test_store import VERSION_3_TABLES, database
 
@@ -754,6 +755,43 @@ def test_minute_averages_and_quarter_hour_peaks_round(store: ReadingStore) -> No
         (t(0), Decimal("0.004"), Decimal("0.000"))
     ]
     assert store.list_records(GasConsumption, METER) == (0, [])
+
+
+def test_a_burst_is_processed_once_a_second_at_most(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commits in quick succession wait for the next run; an idle queue or a wait runs it."""
+    # "A second" made an hour: the writer is never idle that long in this test.
+    monkeypatch.setattr(store_module, "PROCESS_EVERY", 3600.0)
+    start = datetime(2026, 11, 22, 10, tzinfo=UTC)
+
+    def reading_at(minute: int) -> Reading:
+        return Reading(
+            timestamp=start + timedelta(minutes=minute),
+            electricity_delivered_1=Decimal(1000 + minute).scaleb(-3),
+            electricity_returned_1=Decimal("0.000"),
+            electricity_delivered_2=Decimal("2.000"),
+            electricity_returned_2=Decimal("0.000"),
+            electricity_currently_delivered=Decimal("0.060"),
+            electricity_currently_returned=Decimal("0.000"),
+        )
+
+    store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
+    try:
+        # The first commit is processed at once: minute 10:00 waits for a later reading.
+        store.writer.submit(METER, [reading_at(0)]).result(timeout=10)
+        store.writer.run(lambda: None).result(timeout=10)
+        assert store.processing_status(METER).unprocessed_readings == 1
+        for minute in (1, 2, 3):
+            store.writer.submit(METER, [reading_at(minute)]).result(timeout=10)
+        # Committed, not processed yet.
+        assert store.processing_status(METER).unprocessed_readings == 4
+        assert store.list_records(ElectricityConsumption, METER, limit=0)[0] == 0
+        store.wait_processed()
+        assert store.processing_status(METER).unprocessed_readings == 1
+        assert store.list_records(ElectricityConsumption, METER, limit=0)[0] == 3
+    finally:
+        store.close()
 
 
 METER = "01JCNFB7Q2W4E6R8T0Y2U4I6O8"
