@@ -7,7 +7,7 @@ from functools import partial
 import os
 from pathlib import Path
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import (
     CONF_DEVICE,
     CONF_HOST,
@@ -15,8 +15,8 @@ from homeassistant.const import (
     EVENT_HOMEASSISTANT_STOP,
     Platform,
 )
-from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.core import Event, HomeAssistant, ServiceCall
+from homeassistant.exceptions import ConfigEntryNotReady, ServiceValidationError
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -26,6 +26,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
+import probatio as vol
 from sqlalchemy.exc import SQLAlchemyError
 
 from .const import (
@@ -49,12 +50,19 @@ from .meter.decode import TelegramDecoder
 from .meter.specifications import SPECIFICATIONS, SerialSettings
 from .reader.connection import Endpoint, NetworkPort, SerialPort
 from .reader.reader import MeterReader
+from .statistics import LongTermStatistics
 from .store.errors import StoreError
 from .store.store import ReadingStore
 from .views import async_register_views
 
 PLATFORMS = [Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+SERVICE_REBUILD_STATISTICS = "rebuild_statistics"
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_START_DATE = "start_date"
+REBUILD_STATISTICS_SCHEMA = vol.Schema(
+    {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string, vol.Optional(ATTR_START_DATE): cv.date}
+)
 
 
 def endpoint_from_data(data: dict[str, object]) -> Endpoint | None:
@@ -72,6 +80,24 @@ def endpoint_from_data(data: dict[str, object]) -> Endpoint | None:
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Serve the DSMR-reader compatible API; each request finds its meter by its key."""
     async_register_views(hass)
+
+    async def _async_rebuild_statistics(call: ServiceCall) -> None:
+        entry = hass.config_entries.async_get_entry(call.data[ATTR_CONFIG_ENTRY_ID])
+        if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="meter_not_loaded"
+            )
+        statistics = entry.runtime_data.statistics
+        if statistics is None:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_recorder")
+        await statistics.async_rebuild(call.data.get(ATTR_START_DATE))
+
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_REBUILD_STATISTICS,
+        _async_rebuild_statistics,
+        schema=REBUILD_STATISTICS_SCHEMA,
+    )
     return True
 
 
@@ -187,6 +213,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
 
     # The writer's thread must end before Home Assistant can exit, unloaded or not.
     async def _async_close_store(_event: Event) -> None:
+        await _async_stop_statistics(entry)
         await hass.async_add_executor_job(store.close)
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_close_store))
@@ -212,6 +239,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
         .id
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if "recorder" in hass.config.components:
+        coordinator.statistics = LongTermStatistics(
+            hass,
+            entry_id=entry.entry_id,
+            title=entry.title,
+            store=store,
+            meter_id=coordinator.meter_id,
+            contracts=entry_contracts(entry),
+            time_zone=dt_util.get_default_time_zone(),
+        )
+        coordinator.statistics.async_start()
     if endpoint is not None:
         coordinator.async_start(
             MeterReader(
@@ -231,5 +269,13 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) 
     """
     if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         return False
+    await _async_stop_statistics(entry)
     await hass.async_add_executor_job(entry.runtime_data.store.close)
     return True
+
+
+async def _async_stop_statistics(entry: SmartMeterConfigEntry) -> None:
+    """File the readings the long-term statistics have not taken yet; once."""
+    statistics, entry.runtime_data.statistics = entry.runtime_data.statistics, None
+    if statistics is not None:
+        await statistics.async_stop()
