@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 import itertools
@@ -11,12 +11,14 @@ from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
-from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
     statistics_during_period,
 )
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.recorder import get_instance
 import pytest
@@ -27,6 +29,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartmeter.const import DOMAIN
+from custom_components.smartmeter.coordinator import SmartMeterCoordinator
 from custom_components.smartmeter.statistics import LongTermStatistics
 from custom_components.smartmeter.store.model import Reading
 from custom_components.smartmeter.store.store import ReadingStore
@@ -34,10 +37,18 @@ from meter_simulator.simulator import MeterSimulator
 
 from .common import setup_entry
 from .meters import telegram
+from .streams import (
+    START,
+    delivered_per_minute,
+    gas_position,
+    reading,
+    returned_per_minute,
+    stream,
+    tariff,
+)
 
 METER = "4B384547303034303436333935353037"
 OBJECT_ID = "4b384547303034303436333935353037"
-START = datetime(2026, 1, 5, tzinfo=UTC)
 ENERGY = (
     "energy_delivered_1",
     "energy_delivered_2",
@@ -64,77 +75,9 @@ def push_entry(unique_id: str = METER, **options: Any) -> MockConfigEntry:
     )
 
 
-def delivered_per_minute(hour: int) -> int:
-    """Return the Wh delivered each minute of hour (counted from START)."""
-    return 1 + (hour * 7) % 5
-
-
-def tariff(hour: int) -> int:
-    return 1 if hour % 3 == 0 else 2
-
-
-def returned_per_minute(hour: int) -> int:
-    return 2 if hour % 4 == 1 else 0
-
-
-def gas_increment(capture: int) -> int:
-    """Return the dm³ between gas capture `capture` (every 5 minutes from START) and the next."""
-    return 1 + (capture // 12) % 4 if capture >= 0 else 1
-
-
-def gas_position(capture: int) -> int:
-    """Return the gas meter's position (dm³) captured at START + 5 minutes x capture."""
-    if capture < 0:
-        return 100_000 + capture
-    return 100_000 + sum(gas_increment(index) for index in range(capture))
-
-
-def stream(minutes: Iterable[int], *, start: datetime = START, gas: bool = True) -> list[Reading]:
-    """Return the readings at these minutes from start.
-
-    Each minute of an hour adds that hour's Wh to its tariff; a reading shows the gas captured
-    at the last 5-minute mark at least a minute before it, as a DSMR 5 meter passes it on.
-    """
-    positions = [1_000_000, 2_000_000, 300_000, 400_000]
-    minute = 0
-    readings = []
-    for wanted in sorted(minutes):
-        while minute < wanted:
-            hour = minute // 60
-            positions[tariff(hour) - 1] += delivered_per_minute(hour)
-            positions[2] += returned_per_minute(hour)
-            minute += 1
-        capture = (wanted - 1) // 5
-        readings.append(
-            reading(
-                start + timedelta(minutes=wanted),
-                positions,
-                (start + timedelta(minutes=5 * capture), gas_position(capture)) if gas else None,
-            )
-        )
-    return readings
-
-
-def reading(
-    timestamp: datetime, positions: Sequence[int], gas: tuple[datetime, int] | None = None
-) -> Reading:
-    """Return a reading with positions (Wh: delivered 1, 2, returned 1, 2) and gas (dm³)."""
-    wh = [Decimal(value).scaleb(-3) for value in positions]
-    return Reading(
-        timestamp=timestamp,
-        electricity_delivered_1=wh[0],
-        electricity_delivered_2=wh[1],
-        electricity_returned_1=wh[2],
-        electricity_returned_2=wh[3],
-        electricity_currently_delivered=Decimal("0.000"),
-        electricity_currently_returned=Decimal("0.000"),
-        extra_device_timestamp=None if gas is None else gas[0],
-        extra_device_delivered=None if gas is None else Decimal(gas[1]).scaleb(-3),
-    )
-
-
 def statistics_of(hass: HomeAssistant, entry: MockConfigEntry) -> LongTermStatistics:
-    statistics = entry.runtime_data.statistics
+    coordinator: SmartMeterCoordinator = entry.runtime_data
+    statistics = coordinator.statistics
     assert statistics is not None
     return statistics
 
@@ -170,10 +113,13 @@ async def rows(
         None,
         {"state", "sum"},
     )
-    return [
-        (datetime.fromtimestamp(row["start"], UTC), row["state"], row["sum"])
-        for row in found.get(statistic_id, [])
-    ]
+    result = []
+    for row in found.get(statistic_id, []):
+        state, total = row["state"], row["sum"]
+        assert state is not None
+        assert total is not None
+        result.append((datetime.fromtimestamp(row["start"], UTC), state, total))
+    return result
 
 
 async def hourly(hass: HomeAssistant, key: str, object_id: str = OBJECT_ID) -> list[float]:
@@ -630,3 +576,105 @@ async def test_dst_days_hold_their_hours(
     assert costs[before] == float(
         round((wh[0] * Decimal(FIRST_PRICES[0]) + wh[1] * Decimal(FIRST_PRICES[1])) / 1000, 9)
     )
+
+
+async def test_rebuild_service(recorder_mock: Recorder, hass: HomeAssistant) -> None:
+    """Rebuilding from a day or from the start gives the same rows: imports are idempotent."""
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    await store(hass, entry, stream(range(3 * 24 * 60 + 2)))
+    made = await all_rows(hass)
+
+    await hass.services.async_call(
+        DOMAIN,
+        "rebuild_statistics",
+        {"config_entry_id": entry.entry_id, "start_date": "2026-01-06"},
+        blocking=True,
+    )
+    await async_wait_recording_done(hass)
+    assert await all_rows(hass) == made
+    with patch.object(
+        Recorder, "async_clear_statistics", wraps=recorder_mock.async_clear_statistics
+    ) as clear:
+        await hass.services.async_call(
+            DOMAIN, "rebuild_statistics", {"config_entry_id": entry.entry_id}, blocking=True
+        )
+        await async_wait_recording_done(hass)
+    # Everything was cleared and made again.
+    assert clear.call_count == 1
+    assert await all_rows(hass) == made
+
+
+async def test_rebuild_of_a_meter_that_is_not_there(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    for entry_id in (entry.entry_id, "nonsense"):
+        with pytest.raises(ServiceValidationError) as raised:
+            await hass.services.async_call(
+                DOMAIN, "rebuild_statistics", {"config_entry_id": entry_id}, blocking=True
+            )
+        assert raised.value.translation_key == "meter_not_loaded"
+
+
+async def test_without_the_recorder_there_are_no_statistics(hass: HomeAssistant) -> None:
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    assert entry.runtime_data.statistics is None
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "rebuild_statistics", {"config_entry_id": entry.entry_id}, blocking=True
+        )
+    assert raised.value.translation_key == "no_recorder"
+
+
+async def test_changed_contracts_remake_everything(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    """A new contract reloads the entry; its costs cover all hours, and go with it."""
+    await hass.config.async_set_time_zone("Europe/Amsterdam")
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    await store(hass, entry, stream(range(24 * 60 + 1), gas=False))
+    energy = await all_rows(hass, keys=ENERGY)
+    assert await rows(hass, "energy_delivered_cost") == []
+    subentry = ConfigSubentry(**contract(date(2026, 1, 1), date(2026, 12, 31), FIRST_PRICES, "1.3"))
+    hass.config_entries.async_add_subentry(entry, subentry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    assert await all_rows(hass, keys=ENERGY) == energy
+    delivered = await hourly(hass, "energy_delivered_1")
+    costs = await hourly(hass, "energy_delivered_1_cost")
+    assert costs == [round(kwh * 0.21, 9) for kwh in delivered]
+    assert sum(costs) > 0
+    hass.config_entries.async_remove_subentry(entry, subentry.subentry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    assert await rows(hass, "energy_delivered_1_cost") == []
+    assert await all_rows(hass, keys=ENERGY) == energy
+
+
+async def test_gas_arriving_late_and_a_meter_without_gas(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    """Gas counts from its first capture; a DSMR 4 meter passes the hourly capture on late."""
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    # Two hours without gas, then a gas meter captured on the hour, shown 7 minutes later.
+    readings = []
+    for minute in range(0, 6 * 60 + 1, 1):
+        hour = (minute - 7) // 60
+        gas = None
+        if minute >= 2 * 60:
+            gas = (START + timedelta(hours=hour), 20_000 + 100 * hour * hour)
+        readings.append(reading(START + timedelta(minutes=minute), [minute, 0, 0, 0], gas))
+    await store(hass, entry, readings)
+    # 02:00's reading shows the capture of 01:00, the first: gas counts from there. The
+    # capture of 06:00 is not shown yet.
+    assert await hourly(hass, "gas") == [0.3, 0.5, 0.7, 0.9, 0.0, 0.0]
+    assert [row[0] for row in await rows(hass, "gas")] == [
+        START + timedelta(hours=hour) for hour in range(1, 7)
+    ]
+    assert (await rows(hass, "energy_delivered"))[0][0] == START - timedelta(hours=1)
