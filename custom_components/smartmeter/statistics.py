@@ -38,6 +38,7 @@ from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 from .const import DOMAIN, LOGGER
 from .longterm import (
     ALL_SERIES,
+    CHUNK_HOURS,
     GAS,
     GAS_COST,
     Accumulator,
@@ -59,8 +60,6 @@ from .store.store import ReadingStore
 
 # New readings are filed at most this often; a restart or an unload files them at once.
 UPDATE_COOLDOWN: Final = timedelta(seconds=30)
-# Hours computed and handed to the recorder at a time, so a rebuild of years stays small.
-CHUNK_HOURS: Final = 31 * 24
 # Bumped when the statistics computed from the same readings change: everything is made again.
 COMPUTATION_VERSION: Final = 1
 ISSUE_METER_REPLACED: Final = "meter_replaced"

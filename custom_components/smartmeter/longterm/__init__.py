@@ -6,6 +6,7 @@ of energy, gas and costs.
 """
 
 from .hours import (
+    CHUNK_HOURS,
     ELECTRICITY,
     Gas,
     HourEnergy,
@@ -32,6 +33,7 @@ from .series import (
 
 __all__ = [
     "ALL_SERIES",
+    "CHUNK_HOURS",
     "ELECTRICITY",
     "GAS",
     "GAS_COST",

@@ -46,6 +46,9 @@ ELECTRICITY: Final = (
 # pass on the hourly gas value some minutes late.
 GAS_WINDOW_US: Final = 2 * HOUR_US
 
+# Hours computed (and handed to the recorder) at a time, so that a rebuild of years stays small.
+CHUNK_HOURS: Final = 31 * 24
+
 type Electricity = tuple[int, int, int, int]
 
 
