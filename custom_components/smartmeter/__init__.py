@@ -7,7 +7,7 @@ from functools import partial
 import os
 from pathlib import Path
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import (
     CONF_DEVICE,
     CONF_HOST,
@@ -15,8 +15,8 @@ from homeassistant.const import (
     EVENT_HOMEASSISTANT_STOP,
     Platform,
 )
-from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.core import Event, HomeAssistant, ServiceCall
+from homeassistant.exceptions import ConfigEntryNotReady, ServiceValidationError
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -26,6 +26,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
+import probatio as vol
 from sqlalchemy.exc import SQLAlchemyError
 
 from .const import (
@@ -52,12 +53,19 @@ from .pvoutput_runtime import async_start_pvoutput
 from .pvoutput_source import interval_source
 from .reader.connection import Endpoint, NetworkPort, SerialPort
 from .reader.reader import MeterReader
+from .statistics import LongTermStatistics
 from .store.errors import StoreError
 from .store.store import ReadingStore
 from .views import async_register_views
 
 PLATFORMS = [Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+SERVICE_REBUILD_STATISTICS = "rebuild_statistics"
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_START_DATE = "start_date"
+REBUILD_STATISTICS_SCHEMA = vol.Schema(
+    {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string, vol.Optional(ATTR_START_DATE): cv.date}
+)
 
 
 def endpoint_from_data(data: dict[str, object]) -> Endpoint | None:
@@ -75,6 +83,24 @@ def endpoint_from_data(data: dict[str, object]) -> Endpoint | None:
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Serve the DSMR-reader compatible API; each request finds its meter by its key."""
     async_register_views(hass)
+
+    async def _async_rebuild_statistics(call: ServiceCall) -> None:
+        entry = hass.config_entries.async_get_entry(call.data[ATTR_CONFIG_ENTRY_ID])
+        if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="meter_not_loaded"
+            )
+        statistics = entry.runtime_data.statistics
+        if statistics is None:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_recorder")
+        await statistics.async_rebuild(call.data.get(ATTR_START_DATE))
+
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_REBUILD_STATISTICS,
+        _async_rebuild_statistics,
+        schema=REBUILD_STATISTICS_SCHEMA,
+    )
     return True
 
 
@@ -190,6 +216,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
 
     # The writer's thread must end before Home Assistant can exit, unloaded or not.
     async def _async_close_store(_event: Event) -> None:
+        await _async_stop_store_readers(entry)
         await hass.async_add_executor_job(store.close)
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_close_store))
@@ -220,6 +247,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
         .id
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if "recorder" in hass.config.components:
+        coordinator.statistics = LongTermStatistics(
+            hass,
+            entry_id=entry.entry_id,
+            title=entry.title,
+            store=store,
+            meter_id=coordinator.meter_id,
+            contracts=entry_contracts(entry),
+            time_zone=dt_util.get_default_time_zone(),
+        )
+        coordinator.statistics.async_start()
     if endpoint is not None:
         coordinator.async_start(
             MeterReader(
@@ -239,8 +277,18 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) 
     """
     if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
         return False
-    # The exports read the store: they stop (saving their state) before it closes.
-    for runtime in entry.runtime_data.pvoutput.values():
-        await runtime.stop()
+    await _async_stop_store_readers(entry)
     await hass.async_add_executor_job(entry.runtime_data.store.close)
     return True
+
+
+async def _async_stop_store_readers(entry: SmartMeterConfigEntry) -> None:
+    """Stop the PVOutput exports and the long-term statistics, before the store closes.
+
+    The exports save their state; the statistics file the readings not taken yet, once.
+    """
+    for runtime in entry.runtime_data.pvoutput.values():
+        await runtime.stop()
+    statistics, entry.runtime_data.statistics = entry.runtime_data.statistics, None
+    if statistics is not None:
+        await statistics.async_stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from datetime import datetime
 from time import monotonic
+from typing import TYPE_CHECKING
 
 from dsmr_parser.objects import Telegram
 from homeassistant.config_entries import ConfigEntry
@@ -36,6 +37,9 @@ from .reader.reader import MeterReader
 from .store.errors import StoreError
 from .store.store import ReadingStore
 
+if TYPE_CHECKING:
+    from .statistics import LongTermStatistics
+
 type SmartMeterConfigEntry = ConfigEntry[SmartMeterCoordinator]
 
 
@@ -65,6 +69,8 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         self.forwarder: Forwarder | None = None
         # Running PVOutput exports, by subentry id.
         self.pvoutput: dict[str, PVOutputRuntime] = {}
+        # The long-term statistics, kept when the recorder runs.
+        self.statistics: LongTermStatistics | None = None
         self.reader: MeterReader | None = None
         self.last_frame: str | None = None
         # The electricity meter's device registry id, which M-Bus devices link to.

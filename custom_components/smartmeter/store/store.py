@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, tzinfo
 from functools import cache
@@ -157,6 +157,7 @@ class GroupCommitWriter:
         self._closed = False
         self._transactions = 0
         self._processed_at = -PROCESS_EVERY
+        self._listeners: tuple[Callable[[Mapping[str, int]], None], ...] = ()
         self._thread = threading.Thread(target=self._run, name="smartmeter-store-writer")
         self._thread.start()
 
@@ -164,6 +165,19 @@ class GroupCommitWriter:
     def transactions(self) -> int:
         """Return the number of transactions begun so far, failed ones included."""
         return self._transactions
+
+    def add_listener(self, listener: Callable[[Mapping[str, int]], None]) -> Callable[[], None]:
+        """Call listener on the writer thread after each commit of readings; return its remover.
+
+        It gets, per meter, the earliest time (µs) among the committed readings' timestamps and
+        gas capture times: what the meter's readings tell may have changed from then on.
+        """
+        self._listeners = (*self._listeners, listener)
+
+        def remove() -> None:
+            self._listeners = tuple(other for other in self._listeners if other is not listener)
+
+        return remove
 
     def submit(
         self,
@@ -298,6 +312,27 @@ class GroupCommitWriter:
                 self._processor.readings_written(
                     row for submission in submissions for row in submission.rows
                 )
+            if self._listeners:
+                self._notify(submissions)
+
+    def _notify(self, submissions: list[_Submission]) -> None:
+        earliest: dict[str, int] = {}
+        for submission in submissions:
+            for row in submission.rows:
+                times = [cast(int, row["timestamp"])]
+                if row["extra_device_timestamp"] is not None:
+                    times.append(cast(int, row["extra_device_timestamp"]))
+                time_us = min(times)
+                if time_us < earliest.get(submission.meter, time_us + 1):
+                    earliest[submission.meter] = time_us
+        if not earliest:
+            return
+        for listener in self._listeners:
+            try:
+                listener(earliest)
+            except Exception:
+                # A listener's failure is its own: the readings are stored.
+                _LOGGER.exception("A listener of committed readings failed")
 
     def _write(self, submissions: list[_Submission]) -> list[int]:
         rows = [row for submission in submissions for row in submission.rows]
@@ -363,6 +398,13 @@ class ReadingStore:
     def writer(self) -> GroupCommitWriter:
         """Return the writer that adds readings."""
         return self._writer
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """Return a connection in a transaction whose statements all see the same rows.
+
+        For the queries of modules built on the store (long-term statistics); blocks.
+        """
+        return self._snapshot()
 
     def list_readings(
         self,

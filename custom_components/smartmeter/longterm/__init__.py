@@ -1,0 +1,56 @@
+"""Long-term statistics of a meter from its readings, for Home Assistant's energy dashboard.
+
+Plain Python on the reading store's tables; no Home Assistant. hours.py finds each UTC hour's
+energy and gas by the meter's own timestamps, series.py turns the hours into exact running sums
+of energy, gas and costs.
+"""
+
+from .hours import (
+    CHUNK_HOURS,
+    ELECTRICITY,
+    Gas,
+    HourEnergy,
+    Replacement,
+    affected_from,
+    history,
+    hour_before,
+    hour_floor,
+    hourly_energy,
+)
+from .series import (
+    ALL_SERIES,
+    GAS,
+    GAS_COST,
+    SCALE,
+    Accumulator,
+    Computed,
+    Row,
+    Series,
+    compute,
+    exact_sum,
+    series_for,
+)
+
+__all__ = [
+    "ALL_SERIES",
+    "CHUNK_HOURS",
+    "ELECTRICITY",
+    "GAS",
+    "GAS_COST",
+    "SCALE",
+    "Accumulator",
+    "Computed",
+    "Gas",
+    "HourEnergy",
+    "Replacement",
+    "Row",
+    "Series",
+    "affected_from",
+    "compute",
+    "exact_sum",
+    "history",
+    "hour_before",
+    "hour_floor",
+    "hourly_energy",
+    "series_for",
+]

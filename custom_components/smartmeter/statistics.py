@@ -1,0 +1,344 @@
+"""A meter's long-term statistics in Home Assistant's recorder, for the energy dashboard.
+
+External statistics (``smartmeter:<meter>_energy_delivered`` and so on) computed from the
+reading store by longterm/, stamped with the meter's own timestamps. Whatever the readings of
+a past hour change (a datalogger catching up, an API import, the reader back after an outage)
+is filed where it belongs: the store reports the earliest time each commit touches, and the
+hours from there on are computed again and written over, every later sum with them. The sum
+before them is read back from the recorder, so the sums continue across restarts and reloads;
+when it cannot be (the statistics were deleted, or never made), everything is made again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import fields
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any, Final
+
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    get_last_statistics,
+    statistics_during_period,
+)
+from homeassistant.const import UnitOfEnergy, UnitOfVolume
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.debounce import Debouncer
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.storage import Store
+from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
+
+from .const import DOMAIN, LOGGER
+from .longterm import (
+    ALL_SERIES,
+    CHUNK_HOURS,
+    GAS,
+    GAS_COST,
+    Accumulator,
+    Computed,
+    Replacement,
+    Series,
+    affected_from,
+    compute,
+    exact_sum,
+    history,
+    hour_before,
+    hour_floor,
+    series_for,
+)
+from .store.model import datetime_to_us, us_to_datetime
+from .store.records import EnergySupplierPrice
+from .store.schema import HOUR_US
+from .store.store import ReadingStore
+
+# New readings are filed at most this often; a restart or an unload files them at once.
+UPDATE_COOLDOWN: Final = timedelta(seconds=30)
+# Bumped when the statistics computed from the same readings change: everything is made again.
+COMPUTATION_VERSION: Final = 1
+ISSUE_METER_REPLACED: Final = "meter_replaced"
+_STORAGE_VERSION: Final = 1
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def statistic_object_id(meter_id: str) -> str:
+    """Return the meter's part of its statistic ids: lowercase letters, digits and single _."""
+    cleaned = "".join(char if char.isascii() and char.isalnum() else "_" for char in meter_id)
+    parts = [part for part in cleaned.lower().split("_") if part]
+    return "_".join(parts) or "meter"
+
+
+class LongTermStatistics:
+    """Keeps one meter's external statistics in step with its readings."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        *,
+        entry_id: str,
+        title: str,
+        store: ReadingStore,
+        meter_id: str,
+        contracts: list[EnergySupplierPrice],
+        time_zone: tzinfo,
+    ) -> None:
+        """Set up for one meter of an entry; nothing happens before async_start."""
+        self._hass = hass
+        self._entry_id = entry_id
+        self._title = title
+        self._store = store
+        self._meter_id = meter_id
+        self._contracts = contracts
+        self._time_zone = time_zone
+        self._object_id = statistic_object_id(meter_id)
+        self._settings_store: Store[dict[str, Any]] = Store(
+            hass, _STORAGE_VERSION, f"{DOMAIN}.{entry_id}.statistics"
+        )
+        # The earliest time (µs) the readings changed at since the last update.
+        self._changed_since: int | None = None
+        self._lock = asyncio.Lock()
+        self._debouncer: Debouncer[Any] = Debouncer(
+            hass,
+            LOGGER,
+            cooldown=UPDATE_COOLDOWN.total_seconds(),
+            immediate=False,
+            function=self._async_update,
+        )
+        self._remove_listener: Any = None
+        self._catch_up: asyncio.Task[None] | None = None
+
+    def statistic_id(self, series: Series) -> str:
+        """Return the external statistic id of one of the meter's series."""
+        return f"{DOMAIN}:{self._object_id}_{series.key}"
+
+    @callback
+    def async_start(self) -> None:
+        """Follow the store's commits, and bring the statistics up to date in the background.
+
+        On the first start (or when contracts, currency, time zone or the computation changed)
+        that is everything the store holds; otherwise the hours from the last one imported.
+        """
+        self._remove_listener = self._store.writer.add_listener(self._written)
+        self._catch_up = self._hass.async_create_background_task(
+            self._async_catch_up(), f"{DOMAIN} statistics catch-up {self._meter_id}"
+        )
+
+    async def async_stop(self) -> None:
+        """File what is pending and stop following the store; before the store closes."""
+        if self._remove_listener is not None:
+            self._remove_listener()
+            self._remove_listener = None
+        if self._catch_up is not None and not self._catch_up.done():
+            self._catch_up.cancel()
+        self._debouncer.async_shutdown()
+        await self._async_update()
+
+    async def async_flush(self) -> None:
+        """File what the store reported so far, now."""
+        self._debouncer.async_cancel()
+        await self._async_update()
+
+    async def async_rebuild(self, start: date | None = None) -> None:
+        """Compute the statistics again from the store, from a local day on or all of them."""
+        async with self._lock:
+            if start is None:
+                await self._async_import(None)
+                return
+            midnight = datetime.combine(start, time(), tzinfo=self._time_zone)
+            await self._async_import(hour_floor(datetime_to_us(midnight)))
+
+    def _written(self, earliest: Mapping[str, int]) -> None:
+        """Note a commit of readings; called on the store's writer thread."""
+        time_us = earliest.get(self._meter_id)
+        if time_us is not None:
+            self._hass.loop.call_soon_threadsafe(self._async_changed, time_us)
+
+    @callback
+    def _async_changed(self, time_us: int) -> None:
+        if self._changed_since is None or time_us < self._changed_since:
+            self._changed_since = time_us
+        self._debouncer.async_schedule_call()
+
+    async def _async_update(self) -> None:
+        async with self._lock:
+            if self._changed_since is None:
+                return
+            start = affected_from(self._changed_since)
+            self._changed_since = None
+            await self._async_import(start)
+
+    async def _async_catch_up(self) -> None:
+        async with self._lock:
+            if not await get_instance(self._hass).async_db_ready:
+                return
+            saved = await self._settings_store.async_load()
+            if saved != self._settings():
+                await self._async_import(None)
+                return
+            main_id = self.statistic_id(next(iter(ALL_SERIES)))
+            last = await get_instance(self._hass).async_add_executor_job(
+                get_last_statistics, self._hass, 1, main_id, False, set()
+            )
+            if not last:
+                await self._async_import(None)
+                return
+            await self._async_import(round(last[main_id][0]["start"] * 1_000_000))
+
+    def _settings(self) -> dict[str, Any]:
+        """Return what the statistics depend on besides the readings."""
+        return {
+            "computation": COMPUTATION_VERSION,
+            "currency": self._hass.config.currency,
+            "time_zone": str(self._time_zone),
+            "contracts": [
+                {field.name: str(getattr(contract, field.name)) for field in fields(contract)}
+                for contract in self._contracts
+            ],
+        }
+
+    async def _async_import(self, start: int | None) -> None:
+        """Compute the hours from start (µs; None: all) and hand them to the recorder."""
+        base = None if start is None else await self._async_sums_before(start)
+        bounds = await self._hass.async_add_executor_job(self._history)
+        if bounds is None:
+            return
+        first, end = bounds
+        if start is None or base is None:
+            start, base = first, {}
+            # Series that no longer exist (no contracts any more) go too.
+            get_instance(self._hass).async_clear_statistics(
+                [self.statistic_id(series) for series in ALL_SERIES]
+            )
+        accumulator = Accumulator(self._contracts, self._time_zone, base)
+        while start < end:
+            stop = min(start + CHUNK_HOURS * HOUR_US, end)
+            computed = await self._hass.async_add_executor_job(
+                self._compute, accumulator, start, stop
+            )
+            self._add(computed)
+            start = stop
+        # The next update reads back the sums these rows end with.
+        await get_instance(self._hass).async_block_till_done()
+        if not base:
+            # Made from the first hour on: with the settings of now.
+            await self._settings_store.async_save(self._settings())
+
+    def _history(self) -> tuple[int, int] | None:
+        with self._store.read() as connection:
+            return history(connection, self._meter_id)
+
+    def _compute(self, accumulator: Accumulator, start: int, stop: int) -> Computed:
+        with self._store.read() as connection:
+            return compute(connection, self._meter_id, accumulator, start, stop)
+
+    def _hour_before(self, at: int) -> int | None:
+        with self._store.read() as connection:
+            return hour_before(connection, self._meter_id, at)
+
+    async def _async_sums_before(self, start: int) -> dict[str, int] | None:
+        """Return the exact sums of the series before start (µs), from the recorder.
+
+        None when the recorder lacks a sum it should have: everything must be made again.
+        """
+        hour = await self._hass.async_add_executor_job(self._hour_before, start)
+        if hour is None:
+            return {}
+        recorder = get_instance(self._hass)
+        expected = {
+            self.statistic_id(series): series
+            for series in series_for(gas=True, costs=bool(self._contracts))
+        }
+        stats = await recorder.async_add_executor_job(
+            statistics_during_period,
+            self._hass,
+            us_to_datetime(hour),
+            us_to_datetime(hour + HOUR_US),
+            set(expected),
+            "hour",
+            None,
+            {"sum"},
+        )
+        sums: dict[str, int] = {}
+        missing = set()
+        for statistic_id, series in expected.items():
+            rows = stats.get(statistic_id)
+            if rows and (value := rows[0].get("sum")) is not None:
+                sums[series.key] = exact_sum(series, value)
+            else:
+                missing.add(series)
+        if not missing:
+            return sums
+        # Gas (and its cost) counts from the first gas the readings show: without a gas row
+        # in or before that hour, both start from 0 after it. Anything else missing is lost.
+        if missing - {GAS, GAS_COST} or GAS not in missing:
+            return None
+        gas_id = self.statistic_id(GAS)
+        earlier = await recorder.async_add_executor_job(
+            statistics_during_period,
+            self._hass,
+            _EPOCH,
+            us_to_datetime(hour + HOUR_US),
+            {gas_id},
+            "month",
+            None,
+            {"sum"},
+        )
+        return None if earlier.get(gas_id) else sums
+
+    @callback
+    def _add(self, computed: Computed) -> None:
+        for series, rows in computed.rows.items():
+            async_add_external_statistics(
+                self._hass,
+                self._metadata(series),
+                [
+                    StatisticData(start=us_to_datetime(row.start), state=row.state, sum=row.sum)
+                    for row in rows
+                ],
+            )
+        for replacement in computed.replacements:
+            self._report(replacement)
+
+    def _metadata(self, series: Series) -> StatisticMetaData:
+        unit_class: str | None
+        unit: str
+        if series.kind == "energy":
+            unit_class, unit = EnergyConverter.UNIT_CLASS, UnitOfEnergy.KILO_WATT_HOUR
+        elif series.kind == "gas":
+            unit_class, unit = VolumeConverter.UNIT_CLASS, UnitOfVolume.CUBIC_METERS
+        else:
+            unit_class, unit = None, self._hass.config.currency
+        return StatisticMetaData(
+            mean_type=StatisticMeanType.NONE,
+            has_sum=True,
+            name=f"{self._title} {series.name}",
+            source=DOMAIN,
+            statistic_id=self.statistic_id(series),
+            unit_class=unit_class,
+            unit_of_measurement=unit,
+        )
+
+    @callback
+    def _report(self, replacement: Replacement) -> None:
+        """Raise a repair issue telling the user that a meter's positions dropped."""
+        at = us_to_datetime(replacement.at).astimezone(self._time_zone)
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            f"{ISSUE_METER_REPLACED}_{self._entry_id}_{replacement.kind}_{replacement.at}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=f"{replacement.kind}_{ISSUE_METER_REPLACED}",
+            translation_placeholders={
+                "title": self._title,
+                "time": at.strftime("%Y-%m-%d %H:%M:%S"),
+                "before": f"{replacement.before / 1000:.3f}",
+                "after": f"{replacement.after / 1000:.3f}",
+            },
+        )
