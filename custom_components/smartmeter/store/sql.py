@@ -18,11 +18,6 @@ def div_floor(value: ColumnElement[int], unit: int) -> ColumnElement[int]:
 
 def upsert(connection: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
     """Return the INSERT of the connection's database, which has ON CONFLICT."""
-    return dialect_upsert(connection.dialect.name, table)
-
-
-def dialect_upsert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """Return the INSERT with ON CONFLICT of a database kind ("postgresql" or "sqlite")."""
-    if dialect == "postgresql":
+    if connection.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)

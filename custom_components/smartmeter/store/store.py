@@ -12,7 +12,6 @@ from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, tzinfo
-from functools import cache
 import logging
 import queue
 import sqlite3
@@ -25,7 +24,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
-    Executable,
     Select,
     Table,
     bindparam,
@@ -84,7 +82,7 @@ from .schema import (
     reading_count,
     record_count,
 )
-from .sql import dialect_upsert, upsert
+from .sql import upsert
 
 _LOGGER: Final = logging.getLogger(__name__)
 
@@ -1054,14 +1052,16 @@ def _seek(
     return hour * HOUR_US, high, offset - before
 
 
-@cache
-def _count_upsert(dialect: str) -> Executable:
-    """Return the statement adding to reading_count, built once per database kind."""
-    statement = dialect_upsert(dialect, reading_count)
-    return statement.on_conflict_do_update(
-        index_elements=[reading_count.c.meter, reading_count.c.hour],
-        set_={"readings": reading_count.c.readings + statement.excluded.readings},
+# Adds to an hour's count; SQLAlchemy compiles it once (an ON CONFLICT upsert it would compile
+# on every commit).
+_ADD_TO_COUNT: Final = (
+    update(reading_count)
+    .where(
+        reading_count.c.meter == bindparam("count_meter"),
+        reading_count.c.hour == bindparam("count_hour"),
     )
+    .values(readings=reading_count.c.readings + bindparam("count_readings"))
+)
 
 
 def _count_readings(connection: Connection, rows: list[dict[str, object]]) -> None:
@@ -1069,16 +1069,20 @@ def _count_readings(connection: Connection, rows: list[dict[str, object]]) -> No
     counts = Counter(
         (cast(str, row["meter"]), cast(int, row["timestamp"]) // HOUR_US) for row in rows
     )
-    if not counts:
-        return
-    connection.execute(
-        _count_upsert(connection.dialect.name),
-        # In key order, so that two writers on one PostgreSQL database cannot deadlock here.
-        [
-            {"meter": meter, "hour": hour, "readings": n}
-            for (meter, hour), n in sorted(counts.items())
-        ],
-    )
+    # In key order, so that two writers on one PostgreSQL database cannot deadlock here.
+    for (meter, hour), n in sorted(counts.items()):
+        added = connection.execute(
+            _ADD_TO_COUNT, {"count_meter": meter, "count_hour": hour, "count_readings": n}
+        )
+        if added.rowcount == 0:
+            # The hour's first readings; an upsert, should another writer make the row meanwhile.
+            statement = upsert(connection, reading_count)
+            connection.execute(
+                statement.values(meter=meter, hour=hour, readings=n).on_conflict_do_update(
+                    index_elements=[reading_count.c.meter, reading_count.c.hour],
+                    set_={"readings": reading_count.c.readings + statement.excluded.readings},
+                )
+            )
 
 
 def _select_statistics(meter: str) -> Select[Any]:
