@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from dsmr_parser.parsers import TelegramParser
 from homeassistant.core import HomeAssistant, State
@@ -10,6 +11,7 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import mock_restore_cache_with_extra_data
 
+from custom_components.smartmeter import async_remove_config_entry_device
 from custom_components.smartmeter.const import DOMAIN
 
 from .common import has_state, network_entry, setup_entry, state_of, until
@@ -88,6 +90,39 @@ async def test_new_mbus_meter_appears(
     await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.555*kW)"))
     await until(hass, lambda: has_state(hass, POWER, "555.0"))
     assert state_of(hass, "sensor.water_meter_water_consumption") == "unknown"
+
+
+async def test_only_a_gone_mbus_meter_can_be_removed(
+    hass: HomeAssistant, tcp_meter: TcpMeter, device_registry: dr.DeviceRegistry
+) -> None:
+    """A water meter no longer in the telegrams may be removed; the meters in use may not."""
+    entry = network_entry(tcp_meter.port)
+    await setup_entry(hass, entry)
+    with_water = line(
+        "0-2:24.1.0(003)\r\n0-2:96.1.0()\r\n",
+        "0-2:24.1.0(007)\r\n0-2:96.1.0(3853414731323334353637383930)\r\n"
+        "0-2:24.2.1(170102161005W)(00012.345*m3)\r\n",
+    )
+    await tcp_meter.send(with_water)
+    await until(hass, lambda: hass.states.get("sensor.water_meter_water_consumption") is not None)
+
+    def device(identifier: str) -> dr.DeviceEntry:
+        found = device_registry.async_get_device_by_identifier((DOMAIN, identifier), entry.entry_id)
+        assert found is not None
+        return found
+
+    water = device("3853414731323334353637383930")
+    gas = device("3232323241424344313233343536373839")
+    meter = device("4B384547303034303436333935353037")
+    removable = partial(async_remove_config_entry_device, hass, entry)
+    assert [await removable(each) for each in (water, gas, meter)] == [False, False, False]
+    await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.555*kW)"))
+    await until(hass, lambda: has_state(hass, POWER, "555.0"))
+    assert [await removable(each) for each in (water, gas, meter)] == [True, False, False]
+    # After a restart nothing is known to be gone until the first telegram.
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await removable(water) is False
 
 
 @pytest.mark.usefixtures("all_entities_enabled")

@@ -36,7 +36,7 @@ from pytest_homeassistant_custom_component.typing import (
     RecorderInstanceContextManager,
 )
 
-from custom_components.smartmeter import default_database_url
+from custom_components.smartmeter import async_remove_config_entry_device, default_database_url
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.pvoutput import ExportSettings, ExportState
 from custom_components.smartmeter.pvoutput.schedule import newest_due
@@ -48,6 +48,7 @@ from custom_components.smartmeter.pvoutput_source import (
 )
 from custom_components.smartmeter.store import Reading
 from custom_components.smartmeter.store.store import ReadingStore
+from tests.meters import telegram
 from tests.pvoutput_server import PVOutputServer
 
 from .common import setup_entry, state_of, until
@@ -241,6 +242,12 @@ async def test_add_export_through_the_flow(
     assert meter is not None
     assert device.via_device_id == meter.id
     assert sensor_state(hass, subentry.subentry_id, "waiting") == "0"
+    # The device goes with its export, never on its own (a telegram has come: M-Bus meters
+    # it no longer carries could go).
+    coordinator = entry.runtime_data
+    frame = telegram("v5.txt").decode()
+    coordinator.update_entities(coordinator.decoder.decode(frame), frame)
+    assert await async_remove_config_entry_device(hass, entry, device) is False
     await hass.config_entries.async_unload(entry.entry_id)
 
 

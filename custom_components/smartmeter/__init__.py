@@ -45,11 +45,13 @@ from .const import (
 )
 from .contracts import entry_contracts, sync_contracts
 from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator
+from .entity import mbus_device_id, meter_device_id
 from .forward import Forwarder, ForwardQueue, Target
 from .meter.decode import TelegramDecoder
 from .meter.specifications import SPECIFICATIONS, SerialSettings
 from .pvoutput_flow import SUBENTRY_PVOUTPUT
 from .pvoutput_runtime import async_start_pvoutput
+from .pvoutput_sensor import PVOUTPUT_DEVICE_PREFIX
 from .pvoutput_source import interval_source
 from .reader.connection import Endpoint, NetworkPort, SerialPort
 from .reader.reader import MeterReader
@@ -292,3 +294,24 @@ async def _async_stop_store_readers(entry: SmartMeterConfigEntry) -> None:
     statistics, entry.runtime_data.statistics = entry.runtime_data.statistics, None
     if statistics is not None:
         await statistics.async_stop()
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: SmartMeterConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user remove an M-Bus meter the telegrams no longer carry (e.g. a replaced one).
+
+    The electricity meter stays, and so do the PVOutput exports' devices (removed with their
+    export); so does every M-Bus meter while no telegram has come since the start.
+    """
+    coordinator = entry.runtime_data
+    reading = coordinator.data
+    if reading is None:
+        return False
+    in_use = {meter_device_id(coordinator)} | {
+        mbus_device_id(coordinator, mbus) for mbus in reading.mbus.values()
+    }
+    own = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
+    return not own & in_use and not any(
+        identifier.startswith(PVOUTPUT_DEVICE_PREFIX) for identifier in own
+    )

@@ -25,6 +25,9 @@ from .pvoutput_runtime import PVOutputRuntime
 
 _MAX_STATE_LENGTH: Final = 255
 
+# The device of an export is this and its subentry id.
+PVOUTPUT_DEVICE_PREFIX: Final = "pvoutput_"
+
 
 @dataclass(frozen=True, kw_only=True)
 class PVOutputSensorDescription(SensorEntityDescription):
@@ -94,7 +97,7 @@ def add_pvoutput_sensors(
     assert coordinator.meter_device_entry_id is not None  # made before the platforms
     for subentry_id, runtime in coordinator.pvoutput.items():
         device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"pvoutput_{subentry_id}")},
+            identifiers={(DOMAIN, f"{PVOUTPUT_DEVICE_PREFIX}{subentry_id}")},
             name=runtime.subentry.title,
             entry_type=DeviceEntryType.SERVICE,
             manufacturer="PVOutput",
