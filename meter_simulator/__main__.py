@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+from datetime import datetime
 from pathlib import Path
 import signal
 
@@ -35,8 +36,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=2001, help="TCP port, 0 for any free one")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between telegrams")
     parser.add_argument("--seed", type=int, default=0, help="seed for the simulated values")
+    parser.add_argument(
+        "--start",
+        type=datetime.fromisoformat,
+        help="when the registers read as in the template, e.g. 2026-11-01T00:00:00+00:00 "
+        "(default: now); the same start gives the same values on every run",
+    )
     args = parser.parse_args(argv)
-    simulator = MeterSimulator(args.telegram.read_bytes(), seed=args.seed, interval=args.interval)
+    simulator = MeterSimulator(
+        args.telegram.read_bytes(), seed=args.seed, interval=args.interval, start=args.start
+    )
     asyncio.run(serve(simulator, args.host, args.port, str(args.telegram)))
 
 

@@ -1,16 +1,27 @@
-"""Seed a fresh development config with the simulator's meter entry (scripts/develop).
+"""Seed a fresh development config with the simulator's meter and its history (scripts/develop).
 
 The entry is built with Home Assistant's own ConfigEntry, so the stored format is
-whatever the installed version expects.
+whatever the installed version expects. It has an energy contract, and its reading database
+gets three weeks of the simulator's telegrams (every 15 minutes, decoded and stored as the
+reader stores them), so the energy dashboard, set up here with the meter's long-term
+statistics, shows history at the first start. The simulator then runs from the same start
+(written to simulator_start), so its registers go on from the history's.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 import sys
 from types import MappingProxyType
+from typing import Any
 
+from homeassistant.components.energy.data import (
+    STORAGE_KEY as ENERGY_KEY,
+    STORAGE_MINOR_VERSION as ENERGY_MINOR_VERSION,
+    STORAGE_VERSION as ENERGY_VERSION,
+)
 from homeassistant.config_entries import (
     STORAGE_KEY,
     STORAGE_VERSION,
@@ -19,9 +30,94 @@ from homeassistant.config_entries import (
 )
 from homeassistant.helpers.json import JSONEncoder
 
+from custom_components.smartmeter.meter.decode import TelegramDecoder
+from custom_components.smartmeter.meter.dsmr_reading import to_dsmr_reading
+from custom_components.smartmeter.meter.specifications import SPECIFICATIONS
+from custom_components.smartmeter.statistics import statistic_object_id
+from custom_components.smartmeter.store.store import ReadingStore
+from meter_simulator.simulator import METER_TIME, MeterSimulator
 
-def main(config: Path, port: int) -> None:
-    """Write a config entry reading the simulator on localhost."""
+METER = "4B384547303034303436333935353037"
+HISTORY = timedelta(weeks=3)
+EVERY = timedelta(minutes=15)
+CONTRACT = {
+    "description": "Example contract",
+    "start": "2020-01-01",
+    "end": "2099-12-31",
+    "electricity_delivered_1_price": "0.210000",
+    "electricity_delivered_2_price": "0.250000",
+    "gas_price": "1.300000",
+    "electricity_returned_1_price": "0.070000",
+    "electricity_returned_2_price": "0.090000",
+    "fixed_daily_cost": "0.650000",
+}
+
+
+def _write_storage(storage: Path, key: str, version: int, minor: int, data: Any) -> None:
+    document = {"version": version, "minor_version": minor, "key": key, "data": data}
+    (storage / key).write_text(json.dumps(document, cls=JSONEncoder, indent=2))
+
+
+def _seed_history(database: Path, template: bytes, start: datetime, now: datetime) -> int:
+    """Store the simulator's telegrams from start to now; return how many."""
+    simulator = MeterSimulator(template, start=start)
+    decoder = TelegramDecoder(SPECIFICATIONS["5"], None)
+    # Local days of the store's day statistics: the simulated meter's (Dutch) time.
+    store = ReadingStore.open(f"sqlite:///{database}", time_zone=METER_TIME)
+    stored = 0
+    try:
+        moment = start
+        batch = []
+        while moment <= now:
+            telegram = decoder.decode(simulator.telegram_at(moment).decode("latin-1"))
+            batch.append(to_dsmr_reading(telegram, now)[0])
+            moment += EVERY
+            if len(batch) == 500 or moment > now:
+                store.writer.submit(METER, batch).result()
+                stored += len(batch)
+                batch = []
+    finally:
+        store.close()
+    return stored
+
+
+def _energy_preferences(object_id: str) -> dict[str, Any]:
+    """Return the energy dashboard set up with the meter's long-term statistics."""
+    prefix = f"smartmeter:{object_id}"
+    grid = [
+        {
+            "type": "grid",
+            "name": f"Tariff {tariff}",
+            "stat_energy_from": f"{prefix}_energy_delivered_{tariff}",
+            "stat_energy_to": f"{prefix}_energy_returned_{tariff}",
+            "stat_cost": f"{prefix}_energy_delivered_{tariff}_cost",
+            "entity_energy_price": None,
+            "number_energy_price": None,
+            "stat_compensation": f"{prefix}_energy_returned_{tariff}_compensation",
+            "entity_energy_price_export": None,
+            "number_energy_price_export": None,
+            "cost_adjustment_day": 0.0,
+        }
+        for tariff in (1, 2)
+    ]
+    gas = {
+        "type": "gas",
+        "stat_energy_from": f"{prefix}_gas",
+        "stat_cost": f"{prefix}_gas_cost",
+        "entity_energy_price": None,
+        "number_energy_price": None,
+    }
+    return {
+        "energy_sources": [*grid, gas],
+        "device_consumption": [],
+        "device_consumption_water": [],
+    }
+
+
+def main(config: Path, port: int, template: Path) -> None:
+    """Write the meter's entry, its history and the energy dashboard; and the simulator's start."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = now - HISTORY
     entry = ConfigEntry(
         data={
             "connection_type": "network",
@@ -34,22 +130,42 @@ def main(config: Path, port: int) -> None:
         minor_version=1,
         options={},
         source="user",
-        subentries_data=None,
+        subentries_data=[
+            {
+                "data": CONTRACT,
+                "subentry_type": "energy_contract",
+                "title": CONTRACT["description"],
+                "unique_id": None,
+            }
+        ],
         title="Simulated meter",
-        unique_id="4B384547303034303436333935353037",
+        unique_id=METER,
         version=1,
     )
     storage = config / ".storage"
     storage.mkdir(parents=True, exist_ok=True)
-    document = {
-        "version": STORAGE_VERSION,
-        "minor_version": STORAGE_VERSION_MINOR,
-        "key": STORAGE_KEY,
-        "data": {"entries": [entry.as_dict()]},
-    }
-    (storage / STORAGE_KEY).write_text(json.dumps(document, cls=JSONEncoder, indent=2))
-    print(f"Seeded {storage / STORAGE_KEY} with the simulated meter on port {port}")
+    (config / "simulator_start").write_text(start.isoformat())
+    database = config.resolve() / f"smartmeter_{entry.entry_id}.db"
+    stored = _seed_history(database, template.read_bytes(), start, now)
+    _write_storage(
+        storage,
+        STORAGE_KEY,
+        STORAGE_VERSION,
+        STORAGE_VERSION_MINOR,
+        {"entries": [entry.as_dict()]},
+    )
+    _write_storage(
+        storage,
+        ENERGY_KEY,
+        ENERGY_VERSION,
+        ENERGY_MINOR_VERSION,
+        _energy_preferences(statistic_object_id(METER)),
+    )
+    print(
+        f"Seeded {storage / STORAGE_KEY} with the simulated meter on port {port}, "
+        f"{stored} readings since {start:%Y-%m-%d %H:%M} UTC and the energy dashboard"
+    )
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]))
+    main(Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))

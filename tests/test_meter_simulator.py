@@ -332,6 +332,21 @@ def test_command_line_options(monkeypatch: pytest.MonkeyPatch) -> None:
     assert served == [(0, 1.0, "127.0.0.1", 2001, name), (3, 0.5, "::1", 0, name)]
 
 
+def test_command_line_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A start in the past: the registers have counted since, as on every run with it."""
+    served: list[MeterSimulator] = []
+
+    async def record(simulator: MeterSimulator, host: str, port: int, name: str) -> None:
+        served.append(simulator)
+
+    monkeypatch.setattr("meter_simulator.__main__.serve", record)
+    main(["--telegram", str(TELEGRAMS / "v5.txt"), "--start", "2026-11-01T00:00:00+00:00"])
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    moment = start + timedelta(hours=5)
+    expected = MeterSimulator((TELEGRAMS / "v5.txt").read_bytes(), start=start)
+    assert served[0].telegram_at(moment) == expected.telegram_at(moment)
+
+
 @pytest.mark.usefixtures("socket_enabled")
 def test_command_line_stops_cleanly_on_ctrl_c() -> None:
     command = [sys.executable, "-m", "meter_simulator", "--telegram", str(TELEGRAMS / "v5.txt")]

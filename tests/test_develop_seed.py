@@ -1,0 +1,92 @@
+"""scripts/develop's seed: the simulator's history fills the energy dashboard at the first start."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+import json
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.components.energy.validate import async_validate
+from homeassistant.components.recorder.core import Recorder
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from scripts import develop_seed
+
+from .meters import TELEGRAMS
+from .test_statistics import hourly
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(recorder_db_url: str, enable_custom_integrations: None) -> None:
+    """Prepare the recorder's database before hass starts, then load our integration."""
+
+
+async def test_seeded_history_fills_the_energy_dashboard(
+    recorder_mock: Recorder, hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    config = Path(hass.config.config_dir)
+    with patch.object(develop_seed, "HISTORY", timedelta(days=2)):
+        await hass.async_add_executor_job(develop_seed.main, config, 2001, TELEGRAMS / "v5.txt")
+    (seeded,) = json.loads((config / ".storage/core.config_entries").read_text())["data"]["entries"]
+    assert seeded["data"]["port"] == 2001
+    assert (config / "simulator_start").read_text() == seeded_start(config)
+    # Home Assistant reads the energy dashboard's settings from its storage (mocked in tests).
+    hass_storage["energy"] = json.loads((config / ".storage/energy").read_text())
+    entry = MockConfigEntry(
+        domain=seeded["domain"],
+        entry_id=seeded["entry_id"],
+        title=seeded["title"],
+        unique_id=seeded["unique_id"],
+        # No reader here: the history alone.
+        data={**seeded["data"], "connection_type": "push"},
+        subentries_data=seeded["subentries"],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    assert await async_setup_component(hass, "energy", {})
+
+    validation = await async_validate(hass)
+    assert validation.as_dict()["energy_sources"] == [[], [], []]
+    # Two days of hours (the seed starts on a whole minute, so 49 hours are touched); the
+    # hours add up to what the meter counted, and the costs to the contract's prices.
+    store = entry.runtime_data.store
+    meter = entry.runtime_data.meter_id
+    count, (first,) = await hass.async_add_executor_job(
+        partial(store.list_readings, meter, limit=1)
+    )
+    _, (last,) = await hass.async_add_executor_job(
+        partial(store.list_readings, meter, limit=1, descending=True)
+    )
+    assert count == 2 * 24 * 4 + 1
+    tariff_1 = float(last.electricity_delivered_1 - first.electricity_delivered_1)
+    tariff_2 = float(last.electricity_delivered_2 - first.electricity_delivered_2)
+    assert tariff_1 + tariff_2 > 0
+    delivered = await hourly(hass, "energy_delivered")
+    assert len(delivered) == 2 * 24 + 1
+    assert sum(delivered) == pytest.approx(tariff_1 + tariff_2, abs=1e-9)
+    assert sum(await hourly(hass, "energy_delivered_1")) == pytest.approx(tariff_1, abs=1e-9)
+    assert sum(await hourly(hass, "energy_delivered_1_cost")) == pytest.approx(
+        tariff_1 * 0.21, abs=1e-6
+    )
+    assert sum(await hourly(hass, "energy_delivered_2_cost")) == pytest.approx(
+        tariff_2 * 0.25, abs=1e-6
+    )
+    assert first.extra_device_delivered is not None
+    assert last.extra_device_delivered is not None
+    gas = float(last.extra_device_delivered - first.extra_device_delivered)
+    assert sum(await hourly(hass, "gas")) == pytest.approx(gas, abs=1e-9)
+
+
+def seeded_start(config: Path) -> str:
+    return (config / "simulator_start").read_text()
