@@ -50,12 +50,11 @@ from custom_components.smartmeter.store import Reading
 from custom_components.smartmeter.store.store import ReadingStore
 from tests.meters import telegram
 from tests.pvoutput_server import PVOutputServer
+from tests.test_pvoutput_runtime import KEY, SYSTEM, export_subentry
 
 from .common import setup_entry, state_of, until
 
-KEY = "a" * 40
 READ_ONLY_KEY = "r" * 40
-SYSTEM = 12345
 METER = "E0012345678901234"
 STEP = timedelta(minutes=5)
 # Seconds a test needs at most; one that would cross an interval's end waits for it first.
@@ -98,28 +97,12 @@ async def server(
 
 def meter_entry(**export: Any) -> MockConfigEntry:
     """Return a push-only meter, with a PVOutput export if export gives its settings."""
-    subentries = [
-        {
-            "data": {
-                "api_key": KEY,
-                "system_id": SYSTEM,
-                "upload_interval": "5",
-                "upload_delay": 0,
-                "voltage": False,
-                "donor": False,
-                **export,
-            },
-            "subentry_type": "pvoutput",
-            "title": "PVOutput Zonnedak",
-            "unique_id": str(SYSTEM),
-        }
-    ]
     return MockConfigEntry(
         domain=DOMAIN,
         title="Pushed meter",
         unique_id=METER,
         data={"connection_type": "push", "specification": "5"},
-        subentries_data=subentries if export else [],
+        subentries_data=[export_subentry(**export)] if export else [],
     )
 
 

@@ -44,27 +44,30 @@ async def server(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[PVO
     await server.close()
 
 
+def export_subentry(**settings: Any) -> dict[str, Any]:
+    """Return a PVOutput export's subentry data for a MockConfigEntry, with these settings."""
+    return {
+        "data": {
+            "api_key": KEY,
+            "system_id": SYSTEM,
+            "upload_interval": "5",
+            "upload_delay": 0,
+            "voltage": False,
+            "donor": False,
+            **settings,
+        },
+        "subentry_type": "pvoutput",
+        "title": "PVOutput Zonnedak",
+        "unique_id": str(SYSTEM),
+    }
+
+
 def add_entry(hass: HomeAssistant, **data: Any) -> MockConfigEntry:
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Test meter",
         data={"connection_type": "network", "host": "127.0.0.1", "port": 1},
-        subentries_data=[
-            {
-                "data": {
-                    "api_key": KEY,
-                    "system_id": SYSTEM,
-                    "upload_interval": "5",
-                    "upload_delay": 0,
-                    "voltage": False,
-                    "donor": False,
-                    **data,
-                },
-                "subentry_type": "pvoutput",
-                "title": "PVOutput Zonnedak",
-                "unique_id": str(SYSTEM),
-            }
-        ],
+        subentries_data=[export_subentry(**data)],
     )
     entry.add_to_hass(hass)
     return entry
