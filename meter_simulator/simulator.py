@@ -26,13 +26,23 @@ PHASES: Final = (
 REGISTERS: Final = ("1-0:1.8.1", "1-0:1.8.2", "1-0:2.8.1", "1-0:2.8.2")
 
 # How many base units (W, J, litre) one unit as written in a telegram holds.
-BASE_UNITS: Final = {"W": 1, "kW": 1000, "Wh": 3600, "kWh": 3_600_000, "m3": 1000}
+BASE_UNITS: Final = {
+    "W": 1,
+    "kW": 1000,
+    "Wh": 3600,
+    "kWh": 3_600_000,
+    "m3": 1000,
+    "GJ": 1_000_000_000,
+}
+# Base units an M-Bus meter adds per second at the least busy: 0.01 litre, or 300 J of heat
+# (0.3 kW); a busy period adds up to 11 times as much.
+MBUS_RATES: Final = {"m3": 0.01, "GJ": 300}
 
-# A line with one value, like 1-0:1.7.0(00.244*kW), and an M-Bus meter reading in m3;
+# A line with one value, like 1-0:1.7.0(00.244*kW), and an M-Bus meter reading in m3 or GJ;
 # lines end in CRLF, so the \r stays outside the match.
 SINGLE_VALUE: Final = re.compile(r"^(\d+-\d+:\d+\.\d+\.\d+)\(([^()]*)\)(?=\r$)", re.MULTILINE)
 MBUS_READING: Final = re.compile(
-    r"^(0-(\d+):24\.2\.[13])\(\d{12}[SW]\)\(([^()]*\*m3)\)(?=\r$)", re.MULTILINE
+    r"^(0-(\d+):24\.2\.[13])\(\d{12}[SW]\)\(([^()]*\*(m3|GJ))\)(?=\r$)", re.MULTILINE
 )
 
 
@@ -63,7 +73,7 @@ class MeterSimulator:
 
     Power follows a daily curve (evening peak, solar surplus around noon) plus noise,
     the energy registers count up by exactly that power second by second, and M-Bus
-    meters (gas, water) tick up every 5 minutes (every hour for DSMR 4). The values
+    meters (gas, water, heat) tick up every 5 minutes (every hour for DSMR 4). The values
     depend only on the template, the seed, the start and the moment asked for.
     """
 
@@ -119,14 +129,15 @@ class MeterSimulator:
 
         def mbus(match: re.Match[str]) -> str:
             # A reading stands for the last whole period, like the meter's own; each period
-            # adds 0.01 to 0.11 litres a second (3 to 33 litres in 5 minutes).
+            # adds 1 to 11 times the unit's rate a second (3 to 33 litres in 5 minutes).
             tick = second // self._mbus_period
-            litres = sum(
-                int(self._mbus_period * (0.01 + self._noise("mbus", match[2], block) / 10))
+            rate = MBUS_RATES[match[4]]
+            added = sum(
+                int(self._mbus_period * rate * (1 + 10 * self._noise("mbus", match[2], block)))
                 for block in range(self._first // self._mbus_period, tick)
             )
             taken = datetime.fromtimestamp(tick * self._mbus_period, UTC)
-            return f"{match[1]}({_stamp(taken)})({_write(match[3], litres, onto=True)})"
+            return f"{match[1]}({_stamp(taken)})({_write(match[3], added, onto=True)})"
 
         body = MBUS_READING.sub(mbus, SINGLE_VALUE.sub(field, self._body))
         return f"{body}{TelegramParser.crc16(body):04X}\r\n".encode("latin-1")

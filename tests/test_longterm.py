@@ -11,13 +11,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.smartmeter.longterm import (
+    CAPTURE_SERIES,
     ELECTRICITY,
     Accumulator,
+    CaptureHour,
     Gas,
     HourEnergy,
     Replacement,
     affected_from,
+    capture_history,
+    capture_hour_before,
+    capture_hours,
     compute,
+    compute_captures,
     exact_sum,
     history,
     hour_before,
@@ -31,7 +37,12 @@ from custom_components.smartmeter.store import (
     ReadingStore,
     store as store_module,
 )
-from custom_components.smartmeter.store.model import Reading, datetime_to_us
+from custom_components.smartmeter.store.model import (
+    Capture,
+    CaptureKind,
+    Reading,
+    datetime_to_us,
+)
 
 from .streams import START, reading, stream
 
@@ -287,3 +298,93 @@ def test_statistic_object_id() -> None:
 def test_an_hour_start_is_required(store: ReadingStore) -> None:
     with store.read() as connection, pytest.raises(ValueError, match="start of an hour"):
         list(hourly_energy(connection, METER, T0 + 1))
+
+
+def capture(kind: CaptureKind, channel: int, minutes: int, value: str) -> Capture:
+    return Capture(
+        channel=channel,
+        kind=kind,
+        captured=START + timedelta(minutes=minutes),
+        value=Decimal(value),
+    )
+
+
+# Water on channel 2 until the meter is replaced at 03:25, then on channel 3 from 03:40; a heat
+# meter on channel 1 throughout. Billionths of m³ or GJ.
+M3 = 1_000_000_000
+CAPTURES = [
+    capture("water", 2, 0, "100.000"),
+    capture("heat", 1, 0, "240.860"),
+    capture("water", 2, 30, "100.010"),
+    # On the hour: the end of hour 0.
+    capture("water", 2, 60, "100.030"),
+    capture("heat", 1, 60, "240.866"),
+    capture("water", 2, 65, "100.031"),
+    # Nothing for two hours, then a new meter (a drop) that moves to channel 3.
+    capture("water", 2, 200, "100.100"),
+    capture("water", 2, 205, "5.000"),
+    capture("water", 2, 210, "5.004"),
+    capture("water", 3, 220, "50.000"),
+    capture("water", 3, 240, "50.002"),
+]
+
+
+def capture_hours_of(
+    store: ReadingStore, kind: CaptureKind, start: int, stop: int | None = None
+) -> list[CaptureHour]:
+    with store.read() as connection:
+        return list(capture_hours(connection, METER, kind, start, stop))
+
+
+def test_water_and_heat_hours_from_captures(store: ReadingStore) -> None:
+    """Each hour gets what its captures add per channel; a drop is a replaced meter."""
+    store.writer.submit(METER, [], captures=CAPTURES).result()
+    store.writer.submit("other", [], captures=[capture("water", 2, 90, "999.000")]).result()
+    with store.read() as connection:
+        assert capture_history(connection, METER, "water") == (T0 - HOUR, T0 + 4 * HOUR)
+        assert capture_history(connection, METER, "heat") == (T0 - HOUR, T0 + HOUR)
+        assert capture_history(connection, "nobody", "heat") is None
+        assert capture_hour_before(connection, METER, "water", T0 + 3 * HOUR) == T0 + HOUR
+        assert capture_hour_before(connection, METER, "water", T0) == T0 - HOUR
+        assert capture_hour_before(connection, METER, "water", T0 - HOUR) is None
+    whole = capture_hours_of(store, "water", T0 - HOUR)
+    assert whole == [
+        # The first capture counts from itself.
+        CaptureHour(T0 - HOUR, 0, 100 * M3),
+        CaptureHour(T0, 30_000_000, 100_030_000_000),
+        CaptureHour(T0 + HOUR, 1_000_000, 100_031_000_000),
+        # 69 l to the old meter's last position, 4 l on the new one, 2 l on channel 3, which
+        # counts from its first capture.
+        CaptureHour(
+            T0 + 3 * HOUR,
+            75_000_000,
+            50_002_000_000,
+            (Replacement("water", T0 + 205 * 60_000_000, 100_100_000_000, 5 * M3),),
+        ),
+    ]
+    for cut in range(T0 - HOUR, T0 + 5 * HOUR, HOUR):
+        assert (
+            capture_hours_of(store, "water", T0 - HOUR, cut) + capture_hours_of(store, "water", cut)
+            == whole
+        ), cut
+    assert capture_hours_of(store, "heat", T0 - HOUR) == [
+        CaptureHour(T0 - HOUR, 0, 240_860_000_000),
+        CaptureHour(T0, 6_000_000, 240_866_000_000),
+    ]
+    with store.read() as connection, pytest.raises(ValueError, match="start of an hour"):
+        list(capture_hours(connection, METER, "heat", T0 + 1))
+
+
+def test_compute_captures_continues_a_sum(store: ReadingStore) -> None:
+    store.writer.submit(METER, [], captures=CAPTURES).result()
+    water = CAPTURE_SERIES["water"]
+    accumulator = Accumulator([], UTC, {"water": 7 * M3})
+    with store.read() as connection:
+        computed = compute_captures(connection, METER, accumulator, T0, kind="water")
+    assert [(row.start, row.state, row.sum) for row in computed.rows[water]] == [
+        (T0, 100.03, 7.03),
+        (T0 + HOUR, 100.031, 7.031),
+        (T0 + 3 * HOUR, 50.002, 7.106),
+    ]
+    assert [replacement.at for replacement in computed.replacements] == [T0 + 205 * 60_000_000]
+    assert exact_sum(water, 7.106) == accumulator.sums()["water"] == 7_106_000_000

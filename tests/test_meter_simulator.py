@@ -247,6 +247,22 @@ def test_belgian_meter_with_gas_and_water() -> None:
     assert telegram.endswith(b"\r\n!1E3B\r\n")
 
 
+def test_heat_meter_counts_gigajoules() -> None:
+    """A heat meter alone (no electricity): its GJ count up every 5 minutes, by the MJ."""
+    start = datetime(2026, 2, 15, 19, 0, tzinfo=UTC)
+    simulator = MeterSimulator(template("unpadded_crc.txt"), start=start)
+    readings = []
+    for after in (timedelta(minutes=9, seconds=59), timedelta(minutes=10), timedelta(hours=2)):
+        telegram = simulator.telegram_at(start + after)
+        heat = parse(telegram, telegram_specifications.V5).get_mbus_device_by_channel(1)
+        readings.append((heat.MBUS_METER_READING.datetime, heat.MBUS_METER_READING.value))
+    assert readings == [
+        (datetime(2026, 2, 15, 19, 5, tzinfo=UTC), Decimal("240.860")),
+        (datetime(2026, 2, 15, 19, 10, tzinfo=UTC), Decimal("240.861")),
+        (datetime(2026, 2, 15, 21, 0, tzinfo=UTC), Decimal("240.873")),
+    ]
+
+
 def test_watts_without_phases() -> None:
     start = datetime(2024, 7, 13, 9, 0, tzinfo=UTC)
     simulator = MeterSimulator(template("sagemcom_t210_d_r.txt"), seed=7, start=start)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 import itertools
+import re
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -30,13 +31,14 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.coordinator import SmartMeterCoordinator
+from custom_components.smartmeter.longterm import ALL_SERIES
 from custom_components.smartmeter.statistics import LongTermStatistics
-from custom_components.smartmeter.store.model import Reading
+from custom_components.smartmeter.store.model import Capture, Reading
 from custom_components.smartmeter.store.store import ReadingStore
 from meter_simulator.simulator import MeterSimulator
 
-from .common import setup_entry
-from .meters import telegram
+from .common import network_entry, setup_entry, until
+from .meters import TcpMeter, telegram
 from .streams import (
     START,
     delivered_per_minute,
@@ -64,13 +66,13 @@ def auto_enable_custom_integrations(recorder_db_url: str, enable_custom_integrat
     """Prepare the recorder's database before hass starts, then load our integration."""
 
 
-def push_entry(unique_id: str = METER, **options: Any) -> MockConfigEntry:
+def push_entry(unique_id: str = METER, specification: str = "5", **options: Any) -> MockConfigEntry:
     """Return an entry without a reader: readings come through the store's writer."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Test meter",
         unique_id=unique_id,
-        data={"connection_type": "push", "specification": "5"},
+        data={"connection_type": "push", "specification": specification},
         options=options,
     )
 
@@ -600,8 +602,13 @@ async def test_rebuild_service(recorder_mock: Recorder, hass: HomeAssistant) -> 
             DOMAIN, "rebuild_statistics", {"config_entry_id": entry.entry_id}, blocking=True
         )
         await async_wait_recording_done(hass)
-    # Everything was cleared and made again.
-    assert clear.call_count == 1
+    # Everything was cleared and made again: each group of series on its own.
+    cleared = [sorted(call.args[0]) for call in clear.call_args_list]
+    assert cleared == [
+        sorted(f"{DOMAIN}:{OBJECT_ID}_{series.key}" for series in ALL_SERIES),
+        [f"{DOMAIN}:{OBJECT_ID}_water"],
+        [f"{DOMAIN}:{OBJECT_ID}_heat"],
+    ]
     assert await all_rows(hass) == made
 
 
@@ -678,3 +685,206 @@ async def test_gas_arriving_late_and_a_meter_without_gas(
         START + timedelta(hours=hour) for hour in range(1, 7)
     ]
     assert (await rows(hass, "energy_delivered"))[0][0] == START - timedelta(hours=1)
+
+
+# An M-Bus meter's capture in a telegram: channel, local time with S (summer) or W, position.
+MBUS_CAPTURE = re.compile(r"0-(\d):24\.2\.1\((\d{12})([SW])\)\(([\d.]+)\*(?:m3|GJ)\)")
+BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+def captures_of(frames: Sequence[str], channel: int) -> dict[datetime, Decimal]:
+    """Return the positions a channel's meter captured, by time, as the telegrams show them."""
+    found = {}
+    for frame in frames:
+        for match in MBUS_CAPTURE.finditer(frame):
+            if int(match[1]) == channel:
+                local = datetime.strptime(match[2], "%y%m%d%H%M%S")
+                offset = timedelta(hours=2 if match[3] == "S" else 1)
+                found[(local - offset).replace(tzinfo=UTC)] = Decimal(match[4])
+    return found
+
+
+def expected_hours(captures: dict[datetime, Decimal]) -> list[tuple[datetime, float, float]]:
+    """Return (start, position, sum) of each hour holding captures: what its captures add.
+
+    A capture on the hour ends the hour before it; the first one counts from itself.
+    """
+    hours: dict[datetime, tuple[Decimal, Decimal]] = {}
+    total = Decimal(0)
+    previous: Decimal | None = None
+    for captured, position in sorted(captures.items()):
+        hour = (captured - timedelta(microseconds=1)).replace(minute=0, second=0, microsecond=0)
+        total += position - (position if previous is None else previous)
+        previous = position
+        hours[hour] = (position, total)
+    return [(hour, float(position), float(total)) for hour, (position, total) in hours.items()]
+
+
+async def statistic_metadata(hass: HomeAssistant, key: str) -> tuple[Any, ...]:
+    listed = await get_instance(hass).async_add_executor_job(
+        list_statistic_ids, hass, {f"{DOMAIN}:{OBJECT_ID}_{key}"}
+    )
+    (item,) = listed
+    return (
+        item["source"],
+        item["name"],
+        item["unit_class"],
+        item["statistics_unit_of_measurement"],
+        item["mean_type"],
+        item["has_sum"],
+    )
+
+
+async def test_water_of_a_belgian_meter_through_api_v1(
+    recorder_mock: Recorder, hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """Water (M-Bus channel 2) gets hourly statistics; a 3-hour gap caught up changes nothing."""
+    steady = push_entry(METER, "5B", api_enabled=True, api_key=KEY)
+    late = push_entry("late", "5B", api_enabled=True, api_key=KEY.lower())
+    await setup_entry(hass, steady)
+    await setup_entry(hass, late)
+    client = await hass_client_no_auth()
+    start = datetime(2026, 7, 6, 10, tzinfo=UTC)
+    simulator = MeterSimulator(telegram("fluvius_v171.txt"), seed=3, start=start)
+    frames = [
+        simulator.telegram_at(start + timedelta(minutes=minute)).decode()
+        for minute in range(0, 8 * 60 + 1, 5)
+    ]
+
+    async def post(key: str, sent: Sequence[str]) -> None:
+        for frame in sent:
+            response = await client.post(V1, data={"telegram": frame}, headers={"X-AUTHKEY": key})
+            assert response.status == 201, await response.text()
+
+    await post(KEY, frames[:50])
+    await settle(hass, steady)
+    # Restarted in the middle: the sums carry on from the recorder's.
+    with patch.object(
+        Recorder, "async_clear_statistics", wraps=recorder_mock.async_clear_statistics
+    ) as clear:
+        assert await hass.config_entries.async_reload(steady.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    clear.assert_not_called()
+    await post(KEY, frames[50:])
+    await settle(hass, steady)
+    water = captures_of(frames, 2)
+    assert len(water) == 97
+    assert await rows(hass, "water") == expected_hours(water)
+    assert len(await rows(hass, "water")) == 9
+    assert (await rows(hass, "water"))[-1][1:] == (
+        float(water[start + timedelta(hours=8)]),
+        float(water[start + timedelta(hours=8)] - water[start]),
+    )
+    assert await statistic_metadata(hass, "water") == (
+        DOMAIN,
+        "Test meter water delivered",
+        "volume",
+        "m³",
+        0,
+        True,
+    )
+    # The other meter loses 13:00-16:00 and gets it later, from a datalogger catching up.
+    await post(KEY.lower(), frames[:36])
+    await post(KEY.lower(), frames[72:])
+    await settle(hass, late)
+    gap = await rows(hass, "water", "late")
+    lost = {at for at in water if start + timedelta(hours=3) <= at < start + timedelta(hours=6)}
+    assert gap == expected_hours({at: value for at, value in water.items() if at not in lost})
+    await post(KEY.lower(), frames[36:72])
+    await settle(hass, late)
+    assert await rows(hass, "water", "late") == await rows(hass, "water")
+
+
+async def test_heat_meter_alone_through_the_reader(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    socket_enabled: None,
+) -> None:
+    """A heat meter sends telegrams without electricity: DSMR-reader keeps no reading of
+    them, the heat statistics come from its captures all the same."""
+    meter = TcpMeter()
+    await meter.start()
+    entry = network_entry(
+        meter.port, unique_id="ADC3100000158491", options={"api_enabled": True, "api_key": KEY}
+    )
+    await setup_entry(hass, entry)
+    object_id = "adc3100000158491"
+    start = datetime(2026, 2, 15, 19, tzinfo=UTC)
+    simulator = MeterSimulator(telegram("unpadded_crc.txt"), start=start)
+    frames = [
+        simulator.telegram_at(start + timedelta(minutes=minute)).decode()
+        for minute in range(0, 3 * 60 + 1, 5)
+    ]
+    coordinator: SmartMeterCoordinator = entry.runtime_data
+
+    async def send(sent: Sequence[str]) -> None:
+        for frame in sent:
+            await meter.send(frame.encode())
+
+            def shown(frame: str = frame) -> bool:
+                return coordinator.last_frame == frame
+
+            await until(hass, shown)
+
+    await send(frames[:20])
+    await settle(hass, entry)
+    await send(frames[20:36])
+    await settle(hass, entry)
+    # Through API v1 the telegram is refused as DSMR-reader does, its heat kept all the same.
+    client = await hass_client_no_auth()
+    response = await client.post(V1, data={"telegram": frames[36]}, headers={"X-AUTHKEY": KEY})
+    assert (response.status, await response.text()) == (500, "Failed to parse telegram")
+    await settle(hass, entry)
+    heat = captures_of(frames, 1)
+    assert await rows(hass, "heat", object_id) == expected_hours(heat)
+    assert (await rows(hass, "heat", object_id))[-1][1:] == (240.879, 0.019)
+    listed = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass, None, "sum")
+    assert sorted(
+        (item["statistic_id"], item["unit_class"], item["statistics_unit_of_measurement"])
+        for item in listed
+        if item["source"] == DOMAIN
+    ) == [(f"{DOMAIN}:{object_id}_heat", "energy", "GJ")]
+    assert await hass.async_add_executor_job(coordinator.store.list_readings, entry.unique_id) == (
+        0,
+        [],
+    )
+    await hass.config_entries.async_unload(entry.entry_id)
+    await meter.stop()
+
+
+async def test_water_meter_replacement(recorder_mock: Recorder, hass: HomeAssistant) -> None:
+    """A water meter's position drops: the sum keeps rising and a repair issue says why."""
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    coordinator: SmartMeterCoordinator = entry.runtime_data
+
+    def water(minutes: int, value: str) -> Capture:
+        return Capture(
+            channel=2,
+            kind="water",
+            captured=START + timedelta(minutes=minutes),
+            value=Decimal(value),
+        )
+
+    captures = [water(0, "100.000"), water(60, "100.050"), water(90, "3.000"), water(120, "3.020")]
+    await asyncio.wrap_future(coordinator.store.writer.submit(METER, [], captures=captures))
+    await settle(hass, entry)
+    assert [row[1:] for row in await rows(hass, "water")] == [
+        (100.0, 0.0),
+        (100.05, 0.05),
+        (3.02, 0.07),
+    ]
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN,
+        f"meter_replaced_{entry.entry_id}_water_"
+        f"{int((START + timedelta(minutes=90)).timestamp() * 1_000_000)}",
+    )
+    assert issue is not None
+    assert issue.translation_key == "water_meter_replaced"
+    assert issue.translation_placeholders == {
+        "title": "Test meter",
+        "time": "2026-01-04 17:30:00",
+        "before": "100.050",
+        "after": "3.000",
+    }

@@ -27,6 +27,8 @@ from custom_components.smartmeter.store import (
     migrations,
 )
 from custom_components.smartmeter.store.model import (
+    Capture,
+    CaptureKind,
     reading_to_row,
     row_to_reading,
     statistics_to_row,
@@ -461,6 +463,84 @@ def test_submit_refuses_values_before_queueing(store: ReadingStore) -> None:
     assert store.writer.transactions == 0
 
 
+def capture(kind: CaptureKind, channel: int, minute: int, value: str) -> Capture:
+    return Capture(
+        channel=channel, kind=kind, captured=T0 + timedelta(minutes=minute), value=Decimal(value)
+    )
+
+
+def captures_in(url: str) -> list[tuple[str, str, int, int, int]]:
+    """Return (meter, kind, minutes from T0, channel, value) of every stored capture."""
+    with database(url) as connection:
+        rows = connection.execute(
+            text(
+                "SELECT meter, kind, captured, channel, value FROM mbus_capture"
+                " ORDER BY meter, kind, captured, channel"
+            )
+        ).tuples()
+        start = int(T0.timestamp()) * 1_000_000
+        return [
+            (meter, kind, (captured - start) // 60_000_000, channel, value)
+            for meter, kind, captured, channel, value in rows
+        ]
+
+
+def test_captures_are_written_once_and_only_when_they_move(
+    store: ReadingStore, store_url: str
+) -> None:
+    """Each telegram repeats its M-Bus captures: only those that may move a position stay."""
+    earliest: list[dict[str, int]] = []
+    store.writer.add_listener(lambda found: earliest.append(dict(found)))
+    water = [capture("water", 2, minute, "872.234") for minute in (0, 0, 5)]
+    # Two telegrams showing the capture of 04:00, and a later one at the same position.
+    assert store.writer.submit(METER, [reading(1)], captures=water[:1]).result() == [1]
+    assert store.writer.submit(METER, [reading(2)], captures=water[1:]).result() == [2]
+    # A heat meter alone: no reading, its capture all the same; water moves, in one batch.
+    moved = [
+        capture("heat", 1, 10, "240.861"),
+        capture("water", 2, 10, "872.250"),
+        capture("water", 2, 10, "872.250"),
+    ]
+    assert store.writer.submit(METER, [], captures=moved).result() == []
+    # A datalogger catching up: an earlier capture is kept whatever its position.
+    assert store.writer.submit(OTHER, [], captures=[capture("water", 2, 0, "1.000")]).result() == []
+    assert (
+        store.writer.submit(METER, [], captures=[capture("water", 2, -5, "872.234")]).result() == []
+    )
+    assert captures_in(store_url) == [
+        (METER, "heat", 10, 1, 240_861_000_000),
+        (METER, "water", -5, 2, 872_234_000_000),
+        (METER, "water", 0, 2, 872_234_000_000),
+        (METER, "water", 10, 2, 872_250_000_000),
+        (OTHER, "water", 0, 2, 1_000_000_000),
+    ]
+    t0 = int(T0.timestamp()) * 1_000_000
+    minute = 60_000_000
+    # The earliest time each commit may have changed: readings and new captures.
+    assert earliest == [
+        {METER: t0},
+        {METER: t0 + 2 * minute},
+        {METER: t0 + 10 * minute},
+        {OTHER: t0},
+        {METER: t0 - 5 * minute},
+    ]
+
+
+def test_captures_already_stored_are_ignored(store_url: str) -> None:
+    """A new writer knows no captures yet: the database leaves out those it holds."""
+    heat = [capture("heat", 1, minute, "240.860") for minute in (0, 1)]
+    for _ in range(2):
+        store = ReadingStore.open(store_url)
+        try:
+            store.writer.submit(METER, [], captures=heat).result()
+            # More decimals than a capture keeps: refused before queueing.
+            with pytest.raises(ValueError, match="decimal places"):
+                store.writer.submit(METER, [], captures=[capture("heat", 1, 2, "240.8600000001")])
+        finally:
+            store.close()
+    assert captures_in(store_url) == [(METER, "heat", 0, 1, 240_860_000_000)]
+
+
 VERSION_3_TABLES = (
     "day_statistics",
     "electricity_consumption",
@@ -483,6 +563,7 @@ def test_fresh_database_gets_the_latest_version(store: ReadingStore, store_url: 
             "reading_count",
             "schema_version",
             *VERSION_3_TABLES,
+            "mbus_capture",
         }
         columns = [column["name"] for column in schema.get_columns("dsmr_reading")]
         assert columns == ["id", *FULL_ROW]
@@ -604,9 +685,10 @@ def test_version_2_counts_the_readings_already_stored(store_url: str) -> None:
     store = ReadingStore.open(store_url)
     store.writer.submit(METER, [reading(minute) for minute in COUNTED_MINUTES]).result(10)
     store.close()
-    # Back to version 1: the same readings, no counts (nor processing, version 3).
+    # Back to version 1: the same readings, no counts (nor processing, version 3, nor
+    # captures, version 4).
     with database(store_url) as connection:
-        for table in (*VERSION_3_TABLES, "reading_count"):
+        for table in (*VERSION_3_TABLES, "reading_count", "mbus_capture"):
             connection.execute(text(f"DROP TABLE {table}"))
         connection.execute(text("UPDATE schema_version SET version = 1"))
 

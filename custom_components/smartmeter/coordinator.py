@@ -28,7 +28,7 @@ from .const import (
 from .forward import Forwarder, ForwardQueueError
 from .meter.aggregate import GasTracker, UpdateThrottle, add_derived_values
 from .meter.decode import TelegramDecoder
-from .meter.dsmr_reading import to_dsmr_reading
+from .meter.dsmr_reading import mbus_captures, to_dsmr_reading
 from .meter.errors import TelegramError
 from .meter.reading import MeterReading, identification_line, to_reading
 from .meter.specifications import Specification
@@ -136,11 +136,21 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         """Queue the telegram's reading for the store; the future resolves once committed.
 
         Raises TelegramError for a telegram DSMR-reader would not store, StoreError (StoreBusy)
-        when the writer is overloaded.
+        when the writer is overloaded. The positions of its water and heat meters are stored
+        either way: a heat meter on its own sends telegrams without electricity.
         """
-        reading, statistics = to_dsmr_reading(telegram, dt_util.utcnow())
+        now = dt_util.utcnow()
+        captures = mbus_captures(telegram, now)
+        try:
+            reading, statistics = to_dsmr_reading(telegram, now)
+        except TelegramError:
+            if captures:
+                self.store.writer.submit(self.meter_id, [], captures=captures).add_done_callback(
+                    _log_store_failure
+                )
+            raise
         statistics["latest_telegram"] = frame.strip()
-        future = self.store.writer.submit(self.meter_id, [reading], statistics)
+        future = self.store.writer.submit(self.meter_id, [reading], statistics, captures)
         future.add_done_callback(_log_store_failure)
         return future
 

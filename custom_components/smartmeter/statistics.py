@@ -1,20 +1,23 @@
 """A meter's long-term statistics in Home Assistant's recorder, for the energy dashboard.
 
 External statistics (``smartmeter:<meter>_energy_delivered`` and so on) computed from the
-reading store by longterm/, stamped with the meter's own timestamps. Whatever the readings of
-a past hour change (a datalogger catching up, an API import, the reader back after an outage)
-is filed where it belongs: the store reports the earliest time each commit touches, and the
-hours from there on are computed again and written over, every later sum with them. The sum
-before them is read back from the recorder, so the sums continue across restarts and reloads;
-when it cannot be (the statistics were deleted, or never made), everything is made again.
+reading store by longterm/, stamped with the meter's own timestamps: energy, gas and costs from
+the readings, water and heat from the M-Bus meters' captures, each group on its own. Whatever
+the readings of a past hour change (a datalogger catching up, an API import, the reader back
+after an outage) is filed where it belongs: the store reports the earliest time each commit
+touches, and the hours from there on are computed again and written over, every later sum with
+them. The sum before them is read back from the recorder, so the sums continue across restarts
+and reloads; when it cannot be (the statistics were deleted, or never made), everything is made
+again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import partial
 from typing import Any, Final
 
 from homeassistant.components.recorder.models import (
@@ -38,6 +41,7 @@ from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 from .const import DOMAIN, LOGGER
 from .longterm import (
     ALL_SERIES,
+    CAPTURE_SERIES,
     CHUNK_HOURS,
     GAS,
     GAS_COST,
@@ -46,14 +50,17 @@ from .longterm import (
     Replacement,
     Series,
     affected_from,
+    capture_history,
+    capture_hour_before,
     compute,
+    compute_captures,
     exact_sum,
     history,
     hour_before,
     hour_floor,
     series_for,
 )
-from .store.model import datetime_to_us, us_to_datetime
+from .store.model import CAPTURE_PLACES, CaptureKind, datetime_to_us, us_to_datetime
 from .store.records import EnergySupplierPrice
 from .store.schema import HOUR_US
 from .store.store import ReadingStore
@@ -181,14 +188,21 @@ class LongTermStatistics:
             if saved != self._settings():
                 await self._async_import(None)
                 return
-            main_id = self.statistic_id(next(iter(ALL_SERIES)))
-            last = await get_instance(self._hass).async_add_executor_job(
-                get_last_statistics, self._hass, 1, main_id, False, set()
-            )
-            if not last:
-                await self._async_import(None)
-                return
-            await self._async_import(round(last[main_id][0]["start"] * 1_000_000))
+            # Each group from its last hour imported; all of it when it has none.
+            if await self._async_import_readings(await self._async_last_hour(ALL_SERIES[0])):
+                await self._settings_store.async_save(self._settings())
+            for kind, series in CAPTURE_SERIES.items():
+                # Without rows in the recorder, from the first capture on: nothing to clear.
+                last = await self._async_last_hour(series)
+                await self._async_import_captures(kind, 0 if last is None else last)
+
+    async def _async_last_hour(self, series: Series) -> int | None:
+        """Return the start of the last hour of a series in the recorder (µs), None if none."""
+        statistic_id = self.statistic_id(series)
+        last = await get_instance(self._hass).async_add_executor_job(
+            get_last_statistics, self._hass, 1, statistic_id, False, set()
+        )
+        return round(last[statistic_id][0]["start"] * 1_000_000) if last else None
 
     def _settings(self) -> dict[str, Any]:
         """Return what the statistics depend on besides the readings."""
@@ -204,10 +218,21 @@ class LongTermStatistics:
 
     async def _async_import(self, start: int | None) -> None:
         """Compute the hours from start (µs; None: all) and hand them to the recorder."""
+        if await self._async_import_readings(start):
+            # Made from the first hour on: with the settings of now.
+            await self._settings_store.async_save(self._settings())
+        for kind in CAPTURE_SERIES:
+            await self._async_import_captures(kind, start)
+
+    async def _async_import_readings(self, start: int | None) -> bool:
+        """Import the series of the readings from start (µs; None: all).
+
+        Return whether they were made from the first hour on (or there are no readings).
+        """
         base = None if start is None else await self._async_sums_before(start)
         bounds = await self._hass.async_add_executor_job(self._history)
         if bounds is None:
-            return
+            return True
         first, end = bounds
         if start is None or base is None:
             start, base = first, {}
@@ -216,26 +241,52 @@ class LongTermStatistics:
                 [self.statistic_id(series) for series in ALL_SERIES]
             )
         accumulator = Accumulator(self._contracts, self._time_zone, base)
+        await self._async_add_hours(partial(compute, accumulator=accumulator), start, end)
+        return not base
+
+    async def _async_import_captures(self, kind: CaptureKind, start: int | None) -> None:
+        """Import the water or heat series from start (µs; None: all)."""
+        series = CAPTURE_SERIES[kind]
+        base = None if start is None else await self._async_capture_sum_before(kind, start)
+        bounds = await self._hass.async_add_executor_job(self._capture_history, kind)
+        if start is None or base is None:
+            get_instance(self._hass).async_clear_statistics([self.statistic_id(series)])
+            if bounds is None:
+                return
+            start, base = bounds[0], 0
+        elif bounds is None:
+            return
+        else:
+            start = max(start, bounds[0])
+        accumulator = Accumulator((), self._time_zone, {series.key: base})
+        await self._async_add_hours(
+            partial(compute_captures, accumulator=accumulator, kind=kind), start, bounds[1]
+        )
+
+    async def _async_add_hours(
+        self, computation: Callable[..., Computed], start: int, end: int
+    ) -> None:
+        """Compute the hours from start to end (µs) a chunk at a time, and add them."""
         while start < end:
             stop = min(start + CHUNK_HOURS * HOUR_US, end)
-            computed = await self._hass.async_add_executor_job(
-                self._compute, accumulator, start, stop
+            self._add(
+                await self._hass.async_add_executor_job(self._compute, computation, start, stop)
             )
-            self._add(computed)
             start = stop
         # The next update reads back the sums these rows end with.
         await get_instance(self._hass).async_block_till_done()
-        if not base:
-            # Made from the first hour on: with the settings of now.
-            await self._settings_store.async_save(self._settings())
 
     def _history(self) -> tuple[int, int] | None:
         with self._store.read() as connection:
             return history(connection, self._meter_id)
 
-    def _compute(self, accumulator: Accumulator, start: int, stop: int) -> Computed:
+    def _capture_history(self, kind: CaptureKind) -> tuple[int, int] | None:
         with self._store.read() as connection:
-            return compute(connection, self._meter_id, accumulator, start, stop)
+            return capture_history(connection, self._meter_id, kind)
+
+    def _compute(self, computation: Callable[..., Computed], start: int, stop: int) -> Computed:
+        with self._store.read() as connection:
+            return computation(connection, self._meter_id, start=start, stop=stop)
 
     def _hour_before(self, at: int) -> int | None:
         with self._store.read() as connection:
@@ -249,29 +300,9 @@ class LongTermStatistics:
         hour = await self._hass.async_add_executor_job(self._hour_before, start)
         if hour is None:
             return {}
-        recorder = get_instance(self._hass)
-        expected = {
-            self.statistic_id(series): series
-            for series in series_for(gas=True, costs=bool(self._contracts))
-        }
-        stats = await recorder.async_add_executor_job(
-            statistics_during_period,
-            self._hass,
-            us_to_datetime(hour),
-            us_to_datetime(hour + HOUR_US),
-            set(expected),
-            "hour",
-            None,
-            {"sum"},
-        )
-        sums: dict[str, int] = {}
-        missing = set()
-        for statistic_id, series in expected.items():
-            rows = stats.get(statistic_id)
-            if rows and (value := rows[0].get("sum")) is not None:
-                sums[series.key] = exact_sum(series, value)
-            else:
-                missing.add(series)
+        expected = series_for(gas=True, costs=bool(self._contracts))
+        sums = await self._async_recorded_sums(hour, expected)
+        missing = {series for series in expected if series.key not in sums}
         if not missing:
             return sums
         # Gas (and its cost) counts from the first gas the readings show: without a gas row
@@ -279,7 +310,7 @@ class LongTermStatistics:
         if missing - {GAS, GAS_COST} or GAS not in missing:
             return None
         gas_id = self.statistic_id(GAS)
-        earlier = await recorder.async_add_executor_job(
+        earlier = await get_instance(self._hass).async_add_executor_job(
             statistics_during_period,
             self._hass,
             _EPOCH,
@@ -290,6 +321,41 @@ class LongTermStatistics:
             {"sum"},
         )
         return None if earlier.get(gas_id) else sums
+
+    async def _async_capture_sum_before(self, kind: CaptureKind, start: int) -> int | None:
+        """Return the exact sum of the water or heat series before start (µs), from the recorder.
+
+        None when the recorder lacks the sum it should have.
+        """
+        hour = await self._hass.async_add_executor_job(self._capture_hour_before, kind, start)
+        if hour is None:
+            return 0
+        series = CAPTURE_SERIES[kind]
+        return (await self._async_recorded_sums(hour, (series,))).get(series.key)
+
+    def _capture_hour_before(self, kind: CaptureKind, at: int) -> int | None:
+        with self._store.read() as connection:
+            return capture_hour_before(connection, self._meter_id, kind, at)
+
+    async def _async_recorded_sums(self, hour: int, series: tuple[Series, ...]) -> dict[str, int]:
+        """Return the exact sums the recorder holds for an hour (µs), by series key."""
+        by_id = {self.statistic_id(one): one for one in series}
+        stats = await get_instance(self._hass).async_add_executor_job(
+            statistics_during_period,
+            self._hass,
+            us_to_datetime(hour),
+            us_to_datetime(hour + HOUR_US),
+            set(by_id),
+            "hour",
+            None,
+            {"sum"},
+        )
+        sums: dict[str, int] = {}
+        for statistic_id, one in by_id.items():
+            rows = stats.get(statistic_id)
+            if rows and (value := rows[0].get("sum")) is not None:
+                sums[one.key] = exact_sum(one, value)
+        return sums
 
     @callback
     def _add(self, computed: Computed) -> None:
@@ -310,8 +376,10 @@ class LongTermStatistics:
         unit: str
         if series.kind == "energy":
             unit_class, unit = EnergyConverter.UNIT_CLASS, UnitOfEnergy.KILO_WATT_HOUR
-        elif series.kind == "gas":
+        elif series.kind in ("gas", "water"):
             unit_class, unit = VolumeConverter.UNIT_CLASS, UnitOfVolume.CUBIC_METERS
+        elif series.kind == "heat":
+            unit_class, unit = EnergyConverter.UNIT_CLASS, UnitOfEnergy.GIGA_JOULE
         else:
             unit_class, unit = None, self._hass.config.currency
         return StatisticMetaData(
@@ -328,6 +396,8 @@ class LongTermStatistics:
     def _report(self, replacement: Replacement) -> None:
         """Raise a repair issue telling the user that a meter's positions dropped."""
         at = us_to_datetime(replacement.at).astimezone(self._time_zone)
+        # Positions in Wh or dm³, or in billionths of m³ or GJ for water and heat.
+        scale = 10**CAPTURE_PLACES if replacement.kind in CAPTURE_SERIES else 1000
         ir.async_create_issue(
             self._hass,
             DOMAIN,
@@ -338,7 +408,7 @@ class LongTermStatistics:
             translation_placeholders={
                 "title": self._title,
                 "time": at.strftime("%Y-%m-%d %H:%M:%S"),
-                "before": f"{replacement.before / 1000:.3f}",
-                "after": f"{replacement.after / 1000:.3f}",
+                "before": f"{replacement.before / scale:.3f}",
+                "after": f"{replacement.after / scale:.3f}",
             },
         )

@@ -1,10 +1,12 @@
 """Long-term statistics of a meter from its readings, for Home Assistant's energy dashboard.
 
 Plain Python on the reading store's tables; no Home Assistant. hours.py finds each UTC hour's
-energy and gas by the meter's own timestamps, series.py turns the hours into exact running sums
-of energy, gas and costs.
+energy and gas by the meter's own timestamps, captures.py each hour's water and heat from the
+M-Bus meters' captures, series.py turns the hours into exact running sums of energy, gas, water,
+heat and costs.
 """
 
+from .captures import CaptureHour, capture_history, capture_hour_before, capture_hours
 from .hours import (
     CHUNK_HOURS,
     ELECTRICITY,
@@ -19,6 +21,7 @@ from .hours import (
 )
 from .series import (
     ALL_SERIES,
+    CAPTURE_SERIES,
     GAS,
     GAS_COST,
     SCALE,
@@ -27,18 +30,21 @@ from .series import (
     Row,
     Series,
     compute,
+    compute_captures,
     exact_sum,
     series_for,
 )
 
 __all__ = [
     "ALL_SERIES",
+    "CAPTURE_SERIES",
     "CHUNK_HOURS",
     "ELECTRICITY",
     "GAS",
     "GAS_COST",
     "SCALE",
     "Accumulator",
+    "CaptureHour",
     "Computed",
     "Gas",
     "HourEnergy",
@@ -46,7 +52,11 @@ __all__ = [
     "Row",
     "Series",
     "affected_from",
+    "capture_history",
+    "capture_hour_before",
+    "capture_hours",
     "compute",
+    "compute_captures",
     "exact_sum",
     "history",
     "hour_before",

@@ -67,7 +67,7 @@ class Replacement:
     ``at`` is the time of the first reading (or boundary) showing the new position.
     """
 
-    kind: Literal["electricity", "gas"]
+    kind: Literal["electricity", "gas", "water", "heat"]
     at: int
     before: int
     after: int

@@ -1,8 +1,9 @@
-"""The long-term statistics of a meter: hourly series of energy, gas and their costs.
+"""The long-term statistics of a meter: hourly series of energy, gas, water, heat and costs.
 
-Every value is kept as an exact integer of its smallest unit (Wh, dm³, and billionths of the
-currency for money: Wh x millionths per kWh), so that sums never drift; floats are made only
-for the rows Home Assistant stores, each the nearest float to its exact value.
+Every value is kept as an exact integer of its smallest unit (Wh, dm³, billionths of m³ or GJ,
+and billionths of the currency for money: Wh x millionths per kWh), so that sums never drift;
+floats are made only for the rows Home Assistant stores, each the nearest float to its exact
+value.
 """
 
 from __future__ import annotations
@@ -15,15 +16,23 @@ from typing import Final, Literal
 
 from sqlalchemy import Connection
 
-from ..store.model import us_to_datetime
+from ..store.model import CAPTURE_PLACES, CaptureKind, us_to_datetime
 from ..store.processing import merge_prices
 from ..store.records import EnergySupplierPrice
+from .captures import CaptureHour, capture_hours
 from .hours import HourEnergy, Replacement, hourly_energy
 
-type Kind = Literal["energy", "gas", "money"]
+type Kind = Literal["energy", "gas", "water", "heat", "money"]
 
-# Smallest units per unit of each kind: Wh per kWh, dm³ per m³, billionths per currency unit.
-SCALE: Final[Mapping[Kind, int]] = {"energy": 1000, "gas": 1000, "money": 1_000_000_000}
+# Smallest units per unit of each kind: Wh per kWh, dm³ per m³, billionths of m³ (water), GJ
+# (heat) and the currency.
+SCALE: Final[Mapping[Kind, int]] = {
+    "energy": 1000,
+    "gas": 1000,
+    "water": 10**CAPTURE_PLACES,
+    "heat": 10**CAPTURE_PLACES,
+    "money": 1_000_000_000,
+}
 _PRICE_PLACES: Final = 6
 
 
@@ -61,7 +70,12 @@ ENERGY_COST_SERIES: Final[Mapping[Series, tuple[int, ...]]] = {
     Series("energy_returned_compensation", "money", "energy returned compensation"): _RETURNED,
 }
 GAS_COST: Final = Series("gas_cost", "money", "gas cost")
+# The series made from the readings, and those made from the water and heat captures.
 ALL_SERIES: Final = (*ENERGY_SERIES, GAS, *ENERGY_COST_SERIES, GAS_COST)
+CAPTURE_SERIES: Final[Mapping[CaptureKind, Series]] = {
+    "water": Series("water", "water", "water delivered"),
+    "heat": Series("heat", "heat", "heat delivered"),
+}
 
 
 def series_for(*, gas: bool, costs: bool) -> tuple[Series, ...]:
@@ -151,6 +165,10 @@ class Accumulator:
             rows.append((GAS_COST, self._row(GAS_COST, hour.start, hour.gas * prices.gas, None)))
         return rows
 
+    def add_captures(self, series: Series, hour: CaptureHour) -> Row:
+        """Add an hour of water or heat; return its row."""
+        return self._row(series, hour.start, hour.used, hour.position)
+
     def _row(self, series: Series, start: int, used: int, state: int | None) -> Row:
         total = self._sums.get(series.key, 0) + used
         self._sums[series.key] = total
@@ -204,5 +222,23 @@ def compute(
     for hour in hourly_energy(connection, meter, start, stop):
         for series, row in accumulator.add(hour):
             computed.rows.setdefault(series, []).append(row)
+        computed.replacements.extend(hour.replacements)
+    return computed
+
+
+def compute_captures(
+    connection: Connection,
+    meter: str,
+    accumulator: Accumulator,
+    start: int,
+    stop: int | None = None,
+    *,
+    kind: CaptureKind,
+) -> Computed:
+    """Add the water or heat hours ending after start and at or before stop (µs)."""
+    series = CAPTURE_SERIES[kind]
+    computed = Computed()
+    for hour in capture_hours(connection, meter, kind, start, stop):
+        computed.rows.setdefault(series, []).append(accumulator.add_captures(series, hour))
         computed.replacements.extend(hour.replacements)
     return computed

@@ -1,4 +1,7 @@
-"""A parsed telegram as DSMR-reader stores it: one DsmrReading and the meter statistics."""
+"""A parsed telegram as the store keeps it: a DsmrReading, meter statistics and captures.
+
+The captures are the positions of M-Bus water and heat meters, which DSMR-reader does not keep.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +11,17 @@ from typing import Any, Final
 
 from dsmr_parser.objects import Telegram
 
-from ..store.model import Reading, StatisticsValue
+from ..store.model import Capture, CaptureKind, Reading, StatisticsValue
 from .errors import TelegramError
-from .reading import MBUS_GAS
+from .reading import MBUS_GAS, MBUS_WATER
 
 # DSMR-reader refuses readings stamped more than a day ahead (a meter with a wrong clock).
 FUTURE_LIMIT: Final = timedelta(hours=24)
 # Units the meters send -> the unit DSMR-reader's columns are in, and the factor.
 _SCALE: Final = {"Wh": Decimal("0.001"), "W": Decimal("0.001"), "varh": Decimal("0.001")}
 _THREE_PLACES: Final = Decimal("0.001")
+# Heat positions are kept in GJ: per unit a heat meter may write.
+_GJ_PER: Final = {"GJ": Decimal(1), "kWh": Decimal("0.0036"), "MWh": Decimal("3.6")}
 _ONE_PLACE: Final = Decimal("0.1")
 
 
@@ -60,6 +65,49 @@ def _gas(telegram: Telegram) -> tuple[datetime | None, Decimal | None]:
                 value = obj.value.quantize(_THREE_PLACES) if measured_at else None
                 found = (measured_at, value)
     return found
+
+
+def _capture_kind(device_type: int | None, unit: str | None) -> CaptureKind | None:
+    """Return what an M-Bus device's reading is kept as; None for gas and the unknown."""
+    if device_type == MBUS_GAS:
+        return None
+    if unit in _GJ_PER:
+        return "heat"
+    if device_type == MBUS_WATER and unit in ("m3", "m³"):
+        return "water"
+    return None
+
+
+def mbus_captures(telegram: Telegram, now: datetime) -> list[Capture]:
+    """Return the positions of the telegram's water and heat meters, in GJ for heat.
+
+    A position of 0, one without a capture time and one stamped more than a day after now are
+    no positions (as DSMR-reader takes gas).
+    """
+    captures = []
+    for device in getattr(telegram, "MBUS_DEVICES", ()):
+        kind_obj = getattr(device, "MBUS_DEVICE_TYPE", None) or getattr(device, "DEVICE_TYPE", None)
+        device_type = None if kind_obj is None or kind_obj.value is None else int(kind_obj.value)
+        for name, obj in device:
+            if not name.endswith("METER_READING"):
+                continue
+            kind = _capture_kind(device_type, obj.unit)
+            captured = obj.datetime
+            value = obj.value
+            if (
+                kind is None
+                or not isinstance(captured, datetime)
+                or not isinstance(value, Decimal)
+                or not value
+                or captured > now + FUTURE_LIMIT
+            ):
+                continue
+            if kind == "heat":
+                value *= _GJ_PER[obj.unit]
+            captures.append(
+                Capture(channel=device.channel_id, kind=kind, captured=captured, value=value)
+            )
+    return captures
 
 
 def to_dsmr_reading(

@@ -15,6 +15,7 @@ from .schema import (
     energy_supplier_price,
     gas_consumption,
     hour_statistics,
+    mbus_capture,
     meter_statistics,
     processing_state,
     quarter_hour_peak,
@@ -77,11 +78,21 @@ def _create_processing(connection: Connection) -> None:
         table.create(connection)
 
 
+def _create_mbus_capture(connection: Connection) -> None:
+    """Version 4: positions of M-Bus water and heat meters.
+
+    Empty: older releases kept none; they are captured from the next telegram on.
+    """
+    # As with version 1: spell out this version's form once a later migration changes it.
+    mbus_capture.create(connection)
+
+
 # Migration n (counting from 1) brings a database from version n - 1 to version n.
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _create_tables,
     _create_reading_count,
     _create_processing,
+    _create_mbus_capture,
 )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Final, cast
+from typing import Any, Final, Literal, cast
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
@@ -67,6 +67,23 @@ class MeterStatistics:
     voltage_swell_count_l3: int | None = None
     rejected_telegrams: int = 0
     latest_telegram: str | None = None
+
+
+# The M-Bus meters besides gas whose positions are kept for the long-term statistics.
+type CaptureKind = Literal["water", "heat"]
+# Positions are kept in billionths of m³ (water) or GJ (heat): exact for every value a meter
+# writes, also for heat in kWh converted to GJ (x 0.0036).
+CAPTURE_PLACES: Final = 9
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capture:
+    """A position an M-Bus water (m³) or heat (GJ) meter captured, and when."""
+
+    channel: int
+    kind: CaptureKind
+    captured: datetime
+    value: Decimal
 
 
 type StatisticsValue = datetime | int | str | None
@@ -128,6 +145,20 @@ def reading_to_row(meter: str, reading: Reading) -> dict[str, object]:
             value = _to_scaled(value, _PLACES[name])
         row[name] = value
     return row
+
+
+def capture_to_row(meter: str, capture: Capture) -> dict[str, object]:
+    """Return the mbus_capture row of a capture.
+
+    Raises ValueError for a naive datetime or a value with more than CAPTURE_PLACES decimals.
+    """
+    return {
+        "meter": meter,
+        "kind": capture.kind,
+        "captured": datetime_to_us(capture.captured),
+        "channel": capture.channel,
+        "value": _to_scaled(capture.value, CAPTURE_PLACES),
+    }
 
 
 def row_to_reading(row: Mapping[Any, Any]) -> StoredReading:

@@ -250,6 +250,26 @@ processing_state: Final = Table(
     Column("day_frontier", Date, nullable=False),
 )
 
+# Positions of the M-Bus water and heat meters (version 4), which DSMR-reader's readings do not
+# keep (gas is in dsmr_reading), for the long-term statistics. A row per distinct capture of a
+# channel; a later capture showing the same position as the newest one is not written, so a
+# meter that stamps every telegram (a heat meter) adds rows only as its position moves.
+mbus_capture: Final = Table(
+    "mbus_capture",
+    metadata,
+    Column("meter", String(64), primary_key=True),
+    # "water" or "heat".
+    Column("kind", String(8), primary_key=True),
+    # When the M-Bus meter captured the position, µs: an hour's captures are one key range.
+    Column("captured", BigInteger, primary_key=True, autoincrement=False),
+    Column("channel", Integer, primary_key=True, autoincrement=False),
+    # Billionths of m³ or GJ (model.CAPTURE_PLACES).
+    Column("value", BigInteger, nullable=False),
+    # A channel's position at a time is one seek.
+    Index("ix_mbus_capture_channel", "meter", "kind", "channel", "captured"),
+    sqlite_with_rowid=False,
+)
+
 # One row: the number of the last migration applied (see migrations.py).
 schema_version: Final = Table(
     "schema_version",

@@ -42,10 +42,12 @@ from . import processing
 from .errors import DuplicateDay, StoreBusy, StoreError
 from .migrations import migrate
 from .model import (
+    Capture,
     MeterStatistics,
     Reading,
     StatisticsValue,
     StoredReading,
+    capture_to_row,
     datetime_to_us,
     reading_to_row,
     record_to_row,
@@ -76,6 +78,7 @@ from .schema import (
     energy_supplier_price,
     gas_consumption,
     hour_statistics,
+    mbus_capture,
     meter_statistics,
     processing_state,
     quarter_hour_peak,
@@ -103,6 +106,7 @@ class _Submission:
     meter: str
     rows: list[dict[str, object]]
     statistics: dict[str, StatisticsValue] | None
+    captures: list[dict[str, object]]
     future: Future[list[int]]
 
 
@@ -156,6 +160,9 @@ class GroupCommitWriter:
         self._transactions = 0
         self._processed_at = -PROCESS_EVERY
         self._listeners: tuple[Callable[[Mapping[str, int]], None], ...] = ()
+        # The newest committed capture (time, value) per meter, kind and channel: what a
+        # capture must differ from to be worth writing.
+        self._newest_captures: dict[tuple[str, str, int], tuple[int, int]] = {}
         self._thread = threading.Thread(target=self._run, name="smartmeter-store-writer")
         self._thread.start()
 
@@ -167,8 +174,9 @@ class GroupCommitWriter:
     def add_listener(self, listener: Callable[[Mapping[str, int]], None]) -> Callable[[], None]:
         """Call listener on the writer thread after each commit of readings; return its remover.
 
-        It gets, per meter, the earliest time (µs) among the committed readings' timestamps and
-        gas capture times: what the meter's readings tell may have changed from then on.
+        It gets, per meter, the earliest time (µs) among the committed readings' timestamps,
+        their gas capture times and the new water and heat captures: what the meter's readings
+        tell may have changed from then on.
         """
         self._listeners = (*self._listeners, listener)
 
@@ -182,8 +190,12 @@ class GroupCommitWriter:
         meter: str,
         readings: Sequence[Reading],
         statistics: Mapping[str, StatisticsValue] | None = None,
+        captures: Sequence[Capture] = (),
     ) -> Future[list[int]]:
-        """Queue readings, and a partial update of the meter's statistics, for one transaction.
+        """Queue readings, a partial update of the meter's statistics and captures, together.
+
+        They are written in one transaction. A water or heat capture already stored, or later
+        than its channel's newest and at the same position, is left out: it adds nothing.
 
         Never blocks, so the event loop may call it. The future resolves with the readings'
         new ids, in order, once their transaction has committed, or fails with the database's
@@ -195,6 +207,7 @@ class GroupCommitWriter:
             meter,
             [reading_to_row(meter, reading) for reading in readings],
             None if statistics is None else statistics_to_row(statistics),
+            [capture_to_row(meter, capture) for capture in captures],
             Future(),
         )
         self._queue_item(submission)
@@ -288,7 +301,7 @@ class GroupCommitWriter:
 
     def _commit(self, submissions: list[_Submission]) -> None:
         try:
-            ids = self._write(submissions)
+            ids, captures, newest = self._write(submissions)
         except (OperationalError, InterfaceError) as err:
             # The database itself is failing: retrying each submission would only wait longer.
             for submission in submissions:
@@ -306,23 +319,28 @@ class GroupCommitWriter:
                 end = start + len(submission.rows)
                 submission.future.set_result(ids[start:end])
                 start = end
+            self._newest_captures = newest
             if self._processor is not None:
                 self._processor.readings_written(
                     row for submission in submissions for row in submission.rows
                 )
             if self._listeners:
-                self._notify(submissions)
+                self._notify(submissions, captures)
 
-    def _notify(self, submissions: list[_Submission]) -> None:
+    def _notify(self, submissions: list[_Submission], captures: list[dict[str, object]]) -> None:
         earliest: dict[str, int] = {}
+
+        def note(meter: str, time_us: int) -> None:
+            if time_us < earliest.get(meter, time_us + 1):
+                earliest[meter] = time_us
+
         for submission in submissions:
             for row in submission.rows:
-                times = [cast(int, row["timestamp"])]
+                note(submission.meter, cast(int, row["timestamp"]))
                 if row["extra_device_timestamp"] is not None:
-                    times.append(cast(int, row["extra_device_timestamp"]))
-                time_us = min(times)
-                if time_us < earliest.get(submission.meter, time_us + 1):
-                    earliest[submission.meter] = time_us
+                    note(submission.meter, cast(int, row["extra_device_timestamp"]))
+        for capture in captures:
+            note(cast(str, capture["meter"]), cast(int, capture["captured"]))
         if not earliest:
             return
         for listener in self._listeners:
@@ -332,8 +350,15 @@ class GroupCommitWriter:
                 # A listener's failure is its own: the readings are stored.
                 _LOGGER.exception("A listener of committed readings failed")
 
-    def _write(self, submissions: list[_Submission]) -> list[int]:
+    def _write(
+        self, submissions: list[_Submission]
+    ) -> tuple[list[int], list[dict[str, object]], dict[_CaptureKey, tuple[int, int]]]:
+        """Commit submissions; return the readings' ids, the captures written, the newest ones."""
         rows = [row for submission in submissions for row in submission.rows]
+        captures, newest = _new_captures(
+            [row for submission in submissions for row in submission.captures],
+            self._newest_captures,
+        )
         # Partial updates applied in order amount to one update with the later values winning.
         statistics: dict[str, dict[str, StatisticsValue]] = {}
         for submission in submissions:
@@ -345,7 +370,11 @@ class GroupCommitWriter:
             _count_readings(connection, rows)
             for meter, values in statistics.items():
                 _update_statistics(connection, meter, values)
-        return ids
+            if captures:
+                connection.execute(
+                    upsert(connection, mbus_capture).on_conflict_do_nothing(), captures
+                )
+        return ids, captures, newest
 
 
 class ReadingStore:
@@ -1100,6 +1129,39 @@ def _ensure_statistics(connection: Connection, meter: str) -> None:
 _UPDATE_STATISTICS: Final = update(meter_statistics).where(
     meter_statistics.c.meter == bindparam("statistics_meter")
 )
+
+
+type _CaptureKey = tuple[str, str, int]
+
+
+def _capture_key(row: Mapping[str, object]) -> _CaptureKey:
+    return cast(str, row["meter"]), cast(str, row["kind"]), cast(int, row["channel"])
+
+
+def _new_captures(
+    rows: list[dict[str, object]], newest: Mapping[_CaptureKey, tuple[int, int]]
+) -> tuple[list[dict[str, object]], dict[_CaptureKey, tuple[int, int]]]:
+    """Return the capture rows that add to the newest ones, and the newest ones with them.
+
+    A meter repeats its last capture in every telegram until the next, and a heat meter may
+    stamp each telegram anew at the same position: only what may change a position is kept.
+    An earlier capture is kept whatever its value (a datalogger catching up); one already
+    stored is ignored by the insert.
+    """
+    seen = dict(newest)
+    kept: list[dict[str, object]] = []
+    for row in rows:
+        key = _capture_key(row)
+        captured, value = cast(int, row["captured"]), cast(int, row["value"])
+        known = seen.get(key)
+        if known is not None and (
+            captured == known[0] or (captured > known[0] and value == known[1])
+        ):
+            continue
+        kept.append(row)
+        if known is None or captured > known[0]:
+            seen[key] = (captured, value)
+    return kept, seen
 
 
 def _update_statistics(
