@@ -8,10 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 import itertools
 import re
-from typing import Any
+from typing import Any, Literal
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
+from homeassistant.components.energy.data import (
+    GasSourceType,
+    WaterSourceType,
+    async_get_manager,
+)
+from homeassistant.components.energy.validate import async_validate
 from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
@@ -22,6 +28,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -689,7 +696,6 @@ async def test_gas_arriving_late_and_a_meter_without_gas(
 
 # An M-Bus meter's capture in a telegram: channel, local time with S (summer) or W, position.
 MBUS_CAPTURE = re.compile(r"0-(\d):24\.2\.1\((\d{12})([SW])\)\(([\d.]+)\*(?:m3|GJ)\)")
-BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 def captures_of(frames: Sequence[str], channel: int) -> dict[datetime, Decimal]:
@@ -735,10 +741,40 @@ async def statistic_metadata(hass: HomeAssistant, key: str) -> tuple[Any, ...]:
     )
 
 
+async def dashboard_issues(
+    hass: HomeAssistant, source: Literal["gas", "water"], statistic_id: str
+) -> list[Any]:
+    """Return what the energy dashboard (set up) finds wrong with a gas or water source."""
+    manager = await async_get_manager(hass)
+    chosen: GasSourceType | WaterSourceType
+    if source == "gas":
+        chosen = GasSourceType(
+            type="gas",
+            stat_energy_from=statistic_id,
+            stat_cost=None,
+            entity_energy_price=None,
+            number_energy_price=None,
+        )
+    else:
+        chosen = WaterSourceType(
+            type="water",
+            stat_energy_from=statistic_id,
+            stat_cost=None,
+            entity_energy_price=None,
+            number_energy_price=None,
+        )
+    await manager.async_update({"energy_sources": [chosen], "device_consumption": []})
+    validation = (await async_validate(hass)).as_dict()
+    issues: list[Any] = validation["energy_sources"][0]
+    return issues
+
+
 async def test_water_of_a_belgian_meter_through_api_v1(
     recorder_mock: Recorder, hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
 ) -> None:
     """Water (M-Bus channel 2) gets hourly statistics; a 3-hour gap caught up changes nothing."""
+    # Before the test client freezes the http routes.
+    assert await async_setup_component(hass, "energy", {})
     steady = push_entry(METER, "5B", api_enabled=True, api_key=KEY)
     late = push_entry("late", "5B", api_enabled=True, api_key=KEY.lower())
     await setup_entry(hass, steady)
@@ -783,6 +819,7 @@ async def test_water_of_a_belgian_meter_through_api_v1(
         0,
         True,
     )
+    assert await dashboard_issues(hass, "water", f"{DOMAIN}:{OBJECT_ID}_water") == []
     # The other meter loses 13:00-16:00 and gets it later, from a datalogger catching up.
     await post(KEY.lower(), frames[:36])
     await post(KEY.lower(), frames[72:])
@@ -803,6 +840,7 @@ async def test_heat_meter_alone_through_the_reader(
 ) -> None:
     """A heat meter sends telegrams without electricity: DSMR-reader keeps no reading of
     them, the heat statistics come from its captures all the same."""
+    assert await async_setup_component(hass, "energy", {})
     meter = TcpMeter()
     await meter.start()
     entry = network_entry(
@@ -827,6 +865,10 @@ async def test_heat_meter_alone_through_the_reader(
 
             await until(hass, shown)
 
+    # The energy dashboard misses the statistic until the first hours are in.
+    assert [
+        issue["type"] for issue in await dashboard_issues(hass, "gas", f"{DOMAIN}:{object_id}_heat")
+    ] == ["statistics_not_defined"]
     await send(frames[:20])
     await settle(hass, entry)
     await send(frames[20:36])
@@ -845,6 +887,8 @@ async def test_heat_meter_alone_through_the_reader(
         for item in listed
         if item["source"] == DOMAIN
     ) == [(f"{DOMAIN}:{object_id}_heat", "energy", "GJ")]
+    # The energy dashboard has no heat field; a gas source takes energy units.
+    assert await dashboard_issues(hass, "gas", f"{DOMAIN}:{object_id}_heat") == []
     assert await hass.async_add_executor_job(coordinator.store.list_readings, entry.unique_id) == (
         0,
         [],
