@@ -367,6 +367,19 @@ async def test_backfill_of_history_stored_before_setup(
         assert await hourly(hass, key) == [*expected[key], 0.0], key
 
 
+def replacement_issue(
+    hass: HomeAssistant, entry: MockConfigEntry, kind: str, at: datetime
+) -> dict[str, str]:
+    """Return the placeholders of the repair issue about a meter of a kind replaced at a time."""
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"meter_replaced_{entry.entry_id}_{kind}_{int(at.timestamp() * 1_000_000)}"
+    )
+    assert issue is not None
+    assert issue.translation_key == f"{kind}_meter_replaced"
+    assert issue.translation_placeholders is not None
+    return dict(issue.translation_placeholders)
+
+
 async def test_meter_replacement(recorder_mock: Recorder, hass: HomeAssistant) -> None:
     """Positions drop to a new meter's: the sums keep rising and a repair issue says why."""
     entry = push_entry()
@@ -388,14 +401,7 @@ async def test_meter_replacement(recorder_mock: Recorder, hass: HomeAssistant) -
     assert await hourly(hass, "energy_delivered") == [0.0, 0.6, 0.55, 0.6, 0.0]
     states = [row[1] for row in await rows(hass, "energy_delivered")]
     assert states == [1005.0, 1005.6, 0.257, 0.857, 0.857]
-    issue = ir.async_get(hass).async_get_issue(
-        DOMAIN,
-        f"meter_replaced_{entry.entry_id}_electricity_"
-        f"{int((start + timedelta(minutes=95)).timestamp() * 1_000_000)}",
-    )
-    assert issue is not None
-    assert issue.translation_key == "electricity_meter_replaced"
-    assert issue.translation_placeholders == {
+    assert replacement_issue(hass, entry, "electricity", start + timedelta(minutes=95)) == {
         "title": "Test meter",
         "time": "2026-01-04 17:35:00",
         "before": "1005.900",
@@ -919,14 +925,7 @@ async def test_water_meter_replacement(recorder_mock: Recorder, hass: HomeAssist
         (100.05, 0.05),
         (3.02, 0.07),
     ]
-    issue = ir.async_get(hass).async_get_issue(
-        DOMAIN,
-        f"meter_replaced_{entry.entry_id}_water_"
-        f"{int((START + timedelta(minutes=90)).timestamp() * 1_000_000)}",
-    )
-    assert issue is not None
-    assert issue.translation_key == "water_meter_replaced"
-    assert issue.translation_placeholders == {
+    assert replacement_issue(hass, entry, "water", START + timedelta(minutes=90)) == {
         "title": "Test meter",
         "time": "2026-01-04 17:30:00",
         "before": "100.050",
