@@ -351,8 +351,20 @@ async def test_backfill_of_history_stored_before_setup(
     entry.add_to_hass(hass)
     url = f"sqlite:///{hass.config.path(f'smartmeter_{entry.entry_id}.db')}"
     history = await hass.async_add_executor_job(ReadingStore.open, url)
+    # And a water meter's captures on every hour, 10 litres apart.
+    water = [
+        Capture(
+            channel=2,
+            kind="water",
+            captured=START + timedelta(hours=hour),
+            value=Decimal(100_000 + 10 * hour).scaleb(-3),
+        )
+        for hour in range(40 * 24 + 1)
+    ]
     await hass.async_add_executor_job(
-        lambda: history.writer.submit(METER, stream(range(0, 40 * 24 * 60 + 1, 15))).result()
+        lambda: history.writer.submit(
+            METER, stream(range(0, 40 * 24 * 60 + 1, 15)), captures=water
+        ).result()
     )
     await hass.async_add_executor_job(history.close)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -365,6 +377,8 @@ async def test_backfill_of_history_stored_before_setup(
     assert len(expected["energy_delivered"]) > 31 * 24
     for key in ENERGY:
         assert await hourly(hass, key) == [*expected[key], 0.0], key
+    # The capture of 00:00 ends the hour before START, and counts from itself.
+    assert await hourly(hass, "water") == [0.0] + [0.01] * 40 * 24
 
 
 def replacement_issue(
