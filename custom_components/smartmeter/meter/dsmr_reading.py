@@ -52,12 +52,17 @@ def _int(telegram: Telegram, name: str) -> int | None:
     return None
 
 
+def _device_type(device: Any) -> int | None:
+    """Return an M-Bus device's type (EN 13757-3), None when the telegram does not say."""
+    kind = getattr(device, "MBUS_DEVICE_TYPE", None) or getattr(device, "DEVICE_TYPE", None)
+    return None if kind is None or kind.value is None else int(kind.value)
+
+
 def _gas(telegram: Telegram) -> tuple[datetime | None, Decimal | None]:
     """Return the last gas meter's reading time and m³, as DSMR-reader's regex finds it."""
     found: tuple[datetime | None, Decimal | None] = (None, None)
     for device in getattr(telegram, "MBUS_DEVICES", ()):
-        kind = getattr(device, "MBUS_DEVICE_TYPE", None) or getattr(device, "DEVICE_TYPE", None)
-        if kind is None or int(kind.value) != MBUS_GAS:
+        if _device_type(device) != MBUS_GAS:
             continue
         for name, obj in device:
             if name.endswith("METER_READING") and obj.unit in ("m3", "m³"):
@@ -86,8 +91,7 @@ def mbus_captures(telegram: Telegram, now: datetime) -> list[Capture]:
     """
     captures = []
     for device in getattr(telegram, "MBUS_DEVICES", ()):
-        kind_obj = getattr(device, "MBUS_DEVICE_TYPE", None) or getattr(device, "DEVICE_TYPE", None)
-        device_type = None if kind_obj is None or kind_obj.value is None else int(kind_obj.value)
+        device_type = _device_type(device)
         for name, obj in device:
             if not name.endswith("METER_READING"):
                 continue
