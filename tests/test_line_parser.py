@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 import logging
 
 from dsmr_parser.objects import Telegram
@@ -12,6 +13,7 @@ from custom_components.smartmeter.meter.decode import TelegramDecoder, check_crc
 from custom_components.smartmeter.meter.errors import ChecksumError, TelegramError
 from custom_components.smartmeter.meter.line_parser import LineParser
 from custom_components.smartmeter.meter.specifications import SPECIFICATIONS
+from meter_simulator import MeterSimulator
 
 from .meters import TELEGRAMS
 
@@ -26,6 +28,11 @@ def outcome(parse: object, text: str) -> tuple[str, ...]:
         telegram: Telegram = parse(text)
     except Exception as err:  # the error itself is the outcome
         return (type(err).__name__, str(err))
+    return described(telegram)
+
+
+def described(telegram: Telegram) -> tuple[str, ...]:
+    """Every object of a telegram in order, in comparable form."""
     return (
         str(telegram),
         repr(telegram._item_names),  # dsmr-parser's order of objects
@@ -106,6 +113,24 @@ def test_changed_lines_decoded_exactly() -> None:
     assert str(second.CURRENT_ELECTRICITY_USAGE.value) == "1.500"
 
 
+def test_stream_parses_alike_reusing_unchanged_lines() -> None:
+    """Telegram after telegram as dsmr-parser; a line as in the one before is not parsed again."""
+    spec = SPECIFICATIONS["5"].objects
+    parser = LineParser(spec)
+    reference = TelegramParser(spec, apply_checksum_validation=False)
+    start = datetime(2024, 7, 10, 8, 0, tzinfo=UTC)
+    simulator = MeterSimulator((TELEGRAMS / "v5.txt").read_bytes(), start=start)
+    previous: Telegram | None = None
+    for second in range(0, 900, 7):
+        text = simulator.telegram_at(start + timedelta(seconds=second)).decode("latin-1")
+        telegram = parser.parse(text)
+        assert described(telegram) == outcome(reference.parse, text)
+        if previous is not None:
+            assert telegram.EQUIPMENT_IDENTIFIER is previous.EQUIPMENT_IDENTIFIER
+            assert telegram.P1_MESSAGE_TIMESTAMP is not previous.P1_MESSAGE_TIMESTAMP
+        previous = telegram
+
+
 def test_made_up_codes_parse_alike() -> None:
     """A stream of new codes (through the API) parses as dsmr-parser parses it."""
     spec = SPECIFICATIONS["5"].objects
@@ -122,6 +147,13 @@ def test_crc16_is_dsmr_parsers(name: str) -> None:
     text = (TELEGRAMS / name).read_bytes().decode("latin-1")
     body = text[text.index("/") : text.rindex("!") + 1]
     assert crc16(body.encode("latin-1")) == TelegramParser.crc16(body)
+
+
+@pytest.mark.parametrize("length", [0, 1, 2, 3, 4, 901, 902])
+def test_crc16_odd_and_even_lengths(length: int) -> None:
+    """Two bytes a step, and a last odd byte on its own."""
+    text = V5[:length]
+    assert crc16(text.encode("latin-1")) == TelegramParser.crc16(text)
 
 
 def test_check_crc() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from array import array
 import re
+import struct
 from typing import Final
 
 from dsmr_parser.exceptions import DecryptionError, InvalidChecksumError, ParseError
@@ -30,16 +32,32 @@ def _crc16_table() -> tuple[int, ...]:
 _CRC16_TABLE: Final = _crc16_table()
 
 
+def _crc16_pair_table() -> array[int]:
+    # Two bytes at once: the 16-bit register is shifted out whole, so the CRC after a pair is
+    # a function of (crc ^ pair) alone. An array (128 KiB) rather than a tuple of ints (2 MiB).
+    table = _CRC16_TABLE
+    return array(
+        "H",
+        (table[(table[x & 0xFF] ^ (x >> 8)) & 0xFF] ^ (table[x & 0xFF] >> 8) for x in range(65536)),
+    )
+
+
+_CRC16_PAIR_TABLE: Final = _crc16_pair_table()
+
+
 def crc16(data: bytes) -> int:
     """Return the CRC-16/ARC of the data, as DSMR computes it from the '/' to the '!'.
 
     dsmr-parser's own takes several times as long (a hex string per byte), a third of a
-    telegram's cost.
+    telegram's cost; this one takes two bytes a step.
     """
     crc = 0
-    table = _CRC16_TABLE
-    for byte in data:
-        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
+    table = _CRC16_PAIR_TABLE
+    # Each pair as first byte + 256 * second byte, on any host.
+    for pair in struct.unpack_from(f"<{len(data) // 2}H", data):
+        crc = table[crc ^ pair]
+    if len(data) & 1:
+        crc = (crc >> 8) ^ _CRC16_TABLE[(crc ^ data[-1]) & 0xFF]
     return crc
 
 

@@ -8,6 +8,10 @@ to the same value parser. The objects are added in dsmr-parser's order, object b
 line by line, so the ``Telegram`` is the one dsmr-parser builds. Whatever could make them
 differ (line endings other than CRLF, a line without a value, a line a value parser rejects, a
 specification with multi-line patterns) is handed to dsmr-parser itself.
+
+A meter repeats most lines from one telegram to the next (identifiers, counters, registers
+between increments), so the objects parsed from the previous telegram's lines are reused for
+the same lines: a line's objects depend on its text alone, and nothing changes them.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ class LineParser:
     The CRC is not checked here (the decoder does that).
     """
 
-    __slots__ = ("_by_code", "_fallback", "_objects", "_patterns")
+    __slots__ = ("_by_code", "_fallback", "_objects", "_patterns", "_previous")
 
     def __init__(self, specification: dict[str, Any]) -> None:
         """Prepare for a dsmr-parser telegram specification."""
@@ -47,38 +51,51 @@ class LineParser:
             self._patterns = None
         # The objects (their positions) whose pattern matches a line with that code.
         self._by_code: dict[str, tuple[int, ...]] = {}
+        # The last telegram's lines and the objects parsed from each, one per position.
+        self._previous: dict[str, tuple[Any, ...]] = {}
 
     def parse(self, text: str) -> Telegram:
         """Return the telegram's objects; raise as ``TelegramParser.parse`` does."""
         lines = self._lines(text)
         if lines is None:
             return self._fallback.parse(text)
-        found: list[tuple[int, str]] = []
-        for line in lines:
-            code, paren, _ = line.partition("(")
-            positions = self._by_code.get(code)
-            if positions is None:
-                positions = self._positions(code)
-                if len(self._by_code) < _MAX_CODES:
-                    self._by_code[code] = positions
-            if positions:
+        objects = self._objects
+        previous = self._previous
+        parsed: dict[str, tuple[Any, ...]] = {}
+        found: list[tuple[int, Any]] = []
+        try:
+            for line in lines:
+                code, paren, _ = line.partition("(")
+                positions = self._by_code.get(code)
+                if positions is None:
+                    positions = self._positions(code)
+                    if len(self._by_code) < _MAX_CODES:
+                        self._by_code[code] = positions
+                if not positions:
+                    continue
                 if not paren:  # a code with no value: patterns may run into the next line
                     return self._fallback.parse(text)
-                found.extend((position, line) for position in positions)
-        found.sort(key=_position)
-        telegram = Telegram()
-        objects = self._objects
-        try:
-            for position, line in found:
-                item = objects[position]
-                telegram.add(
-                    obis_reference=item["obis_reference"],
-                    dsmr_object=item["value_parser"].parse(f"{line}\r\n"),
-                    obis_name=item["value_name"],
-                )
+                values = previous.get(line)
+                if values is None:
+                    values = tuple(
+                        objects[position]["value_parser"].parse(f"{line}\r\n")
+                        for position in positions
+                    )
+                parsed[line] = values
+                found.extend(zip(positions, values, strict=True))
         except ParseError:
             # dsmr-parser logs and skips such a line; let it do so in its own words.
             return self._fallback.parse(text)
+        self._previous = parsed
+        found.sort(key=_position)
+        telegram = Telegram()
+        for position, value in found:
+            item = objects[position]
+            telegram.add(
+                obis_reference=item["obis_reference"],
+                dsmr_object=value,
+                obis_name=item["value_name"],
+            )
         return telegram
 
     def _lines(self, text: str) -> list[str] | None:
@@ -100,5 +117,5 @@ class LineParser:
         )
 
 
-def _position(found: tuple[int, str]) -> int:
+def _position(found: tuple[int, Any]) -> int:
     return found[0]
