@@ -13,7 +13,18 @@ import time
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    create_engine,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from custom_components.smartmeter.store import (
@@ -26,6 +37,7 @@ from custom_components.smartmeter.store import (
     StoreError,
     migrations,
 )
+from custom_components.smartmeter.store.driver import DriverStatement, execute, execute_many
 from custom_components.smartmeter.store.model import (
     Capture,
     CaptureKind,
@@ -33,6 +45,7 @@ from custom_components.smartmeter.store.model import (
     row_to_reading,
     statistics_to_row,
 )
+from custom_components.smartmeter.store.schema import reading_count
 
 METER = "01JCNF8MZ3Q4W6V5XK9T2B7H1D"
 OTHER = "01JCNF9A4R8S2P6M0E3G5Y7C9K"
@@ -336,6 +349,84 @@ def test_failing_database_fails_the_batch_at_once(
 
     for future in futures:
         assert future.exception(timeout=10) is error
+
+
+def test_driver_statement_parameters_in_the_drivers_style() -> None:
+    """SQLite's driver takes the values in the SQL's order, psycopg takes them by name."""
+    statement = (
+        update(reading_count)
+        .where(reading_count.c.meter == bindparam("meter_name"))
+        .values(readings=bindparam("number"))
+    )
+    values = {"meter_name": "m", "number": 3}
+
+    positional = DriverStatement(statement, sqlite.dialect())
+    assert positional.sql == "UPDATE reading_count SET readings=? WHERE reading_count.meter = ?"
+    assert positional.parameters(values) == (3, "m")
+    assert positional.parameters_of_rows([values, {**values, "number": 4}]) == [
+        (3, "m"),
+        (4, "m"),
+    ]
+    # An engine connects only when used: this one stands for its dialect.
+    named = DriverStatement(statement, create_engine("postgresql+psycopg://").dialect)
+    assert named.sql == (
+        "UPDATE reading_count SET readings=%(number)s::INTEGER "
+        "WHERE reading_count.meter = %(meter_name)s::VARCHAR"
+    )
+    assert named.parameters(values) is values
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_driver_errors_are_sqlalchemys(store_url: str, many: bool) -> None:
+    """A driver's error, one row or many, is raised as SQLAlchemy's, the statement rolled back."""
+    ReadingStore.open(store_url).close()  # the schema
+    engine = create_engine(store_url)
+    good = {"meter": METER, "hour": 1, "readings": 2}
+    rows = [good, {**good, "hour": 2, "readings": None}]
+
+    def write() -> None:
+        with engine.begin() as connection:
+            statement = DriverStatement(
+                insert(reading_count), connection.dialect, ["meter", "hour", "readings"]
+            )
+            if many:
+                execute_many(connection, statement, rows)
+            else:
+                for row in rows:
+                    execute(connection, statement, row)
+
+    try:
+        with pytest.raises(IntegrityError, match="readings"):
+            write()
+        with engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(reading_count)).one() == (0,)
+    finally:
+        engine.dispose()
+
+
+def test_connection_lost_in_a_transaction_is_replaced(postgres_url: str) -> None:
+    """The server ends the writer's connection mid-batch: that batch fails, the next one lands."""
+    store = ReadingStore.open(postgres_url)
+    try:
+        writer = store.writer
+        writer.submit(METER, [reading(1, "1.000")]).result(timeout=10)
+        with (
+            blocked_writer(postgres_url, writer) as blocker,
+            database(postgres_url) as connection,
+        ):
+            connection.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        error = blocker.exception(timeout=10)
+        assert isinstance(error, OperationalError)
+        assert error.connection_invalidated
+        assert "terminating connection" in str(error.orig)
+
+        writer.submit(METER, [reading(2, "2.000")]).result(timeout=10)
+        assert kwh_of(store) == ["1.000", "2.000"]
+    finally:
+        store.close()
 
 
 def test_store_busy_when_the_queue_is_full(store_url: str) -> None:

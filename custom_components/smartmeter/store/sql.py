@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, Table, literal_column
+from sqlalchemy import BigInteger, ColumnElement, Connection, Engine, Table, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -16,8 +16,8 @@ def div_floor(value: ColumnElement[int], unit: int) -> ColumnElement[int]:
     return (value - (value % unit_literal + unit_literal) % unit_literal) // unit_literal
 
 
-def upsert(connection: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """Return the INSERT of the connection's database, which has ON CONFLICT."""
-    if connection.dialect.name == "postgresql":
+def upsert(bind: Connection | Engine, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """Return the INSERT of the connection's (or engine's) database, which has ON CONFLICT."""
+    if bind.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)

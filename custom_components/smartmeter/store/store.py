@@ -34,11 +34,14 @@ from sqlalchemy import (
     insert,
     make_url,
     select,
+    text,
     update,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 
 from . import processing
+from .driver import DriverStatement, execute, execute_many, returned
 from .errors import DuplicateDay, StoreBusy, StoreError
 from .migrations import migrate
 from .model import (
@@ -96,9 +99,8 @@ DEFAULT_MAX_QUEUE: Final = 10_000
 PROCESS_EVERY: Final = 1.0
 # The one driver each database is used with: the one installed and tested.
 _DRIVERS: Final = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
-_INSERT_READINGS: Final = insert(dsmr_reading).returning(
-    dsmr_reading.c.id, sort_by_parameter_order=True
-)
+_BEGIN: Final = DriverStatement(text("BEGIN"), sqlite.dialect())
+_INSERT_READING: Final = insert(dsmr_reading).returning(dsmr_reading.c.id)
 
 
 @dataclass(slots=True)
@@ -130,6 +132,37 @@ type Record = (
 type FilterOperator = Literal["gte", "lte", "exact"]
 
 
+class CommitStatements:
+    """The statements of every commit of readings, compiled for one database's driver."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Compile for the engine's dialect."""
+        self._dialect = engine.dialect
+        self.insert_reading = DriverStatement(
+            _INSERT_READING, self._dialect, _columns(dsmr_reading, "id")
+        )
+        self.add_to_count = DriverStatement(_ADD_TO_COUNT, self._dialect)
+        self.insert_capture = DriverStatement(
+            upsert(engine, mbus_capture).on_conflict_do_nothing(),
+            self._dialect,
+            _columns(mbus_capture),
+        )
+        # Per set of statistics updated together: the few sets that the code writes.
+        self._update_statistics: dict[tuple[str, ...], DriverStatement] = {}
+
+    def update_statistics(self, names: tuple[str, ...]) -> DriverStatement:
+        """Return the UPDATE of a meter's statistics that sets the named ones."""
+        statement = self._update_statistics.get(names)
+        if statement is None:
+            statement = DriverStatement(_UPDATE_STATISTICS, self._dialect, names)
+            self._update_statistics[names] = statement
+        return statement
+
+
+def _columns(table: Table, *leaving_out: str) -> list[str]:
+    return [column.key for column in table.columns if column.key not in leaving_out]
+
+
 class GroupCommitWriter:
     """Write submissions on one thread; each transaction takes all that queued meanwhile.
 
@@ -151,6 +184,7 @@ class GroupCommitWriter:
         futures are resolved, and catches up with what is left whenever its queue is empty.
         """
         self._engine = engine
+        self.statements = CommitStatements(engine)
         self._processor = processor
         # None, queued by close(), tells the thread to stop once everything before it is written.
         self._queue: queue.Queue[_Submission | _Task | None] = queue.Queue(max_queue)
@@ -364,16 +398,15 @@ class GroupCommitWriter:
         for submission in submissions:
             if submission.statistics is not None:
                 statistics.setdefault(submission.meter, {}).update(submission.statistics)
+        statements = self.statements
         with self._engine.begin() as connection:
             self._transactions += 1
-            ids = list(connection.scalars(_INSERT_READINGS, rows)) if rows else []
-            _count_readings(connection, rows)
+            ids = [returned(connection, statements.insert_reading, row) for row in rows]
+            _count_readings(connection, statements, rows)
             for meter, values in statistics.items():
-                _update_statistics(connection, meter, values)
+                _update_statistics(connection, statements, meter, values)
             if captures:
-                connection.execute(
-                    upsert(connection, mbus_capture).on_conflict_do_nothing(), captures
-                )
+                execute_many(connection, statements.insert_capture, captures)
         return ids, captures, newest
 
 
@@ -704,7 +737,7 @@ class ReadingStore:
         """
         values = statistics_to_row(fields)
         with self._engine.begin() as connection:
-            _update_statistics(connection, meter, values)
+            _update_statistics(connection, self._writer.statements, meter, values)
             row = connection.execute(_select_statistics(meter)).mappings().one()
         return row_to_statistics(row)
 
@@ -949,7 +982,8 @@ def _sqlite_connect(connection: sqlite3.Connection, _record: object) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # On the driver's cursor: SQLAlchemy's execution would cost more than the BEGIN itself.
+    execute(connection, _BEGIN, {})
 
 
 def _in_range(
@@ -1081,8 +1115,7 @@ def _seek(
     return hour * HOUR_US, high, offset - before
 
 
-# Adds to an hour's count; SQLAlchemy compiles it once (an ON CONFLICT upsert it would compile
-# on every commit).
+# Adds to an hour's count.
 _ADD_TO_COUNT: Final = (
     update(reading_count)
     .where(
@@ -1093,17 +1126,21 @@ _ADD_TO_COUNT: Final = (
 )
 
 
-def _count_readings(connection: Connection, rows: list[dict[str, object]]) -> None:
+def _count_readings(
+    connection: Connection, statements: CommitStatements, rows: list[dict[str, object]]
+) -> None:
     """Add new dsmr_reading rows to reading_count, in their transaction."""
     counts = Counter(
         (cast(str, row["meter"]), cast(int, row["timestamp"]) // HOUR_US) for row in rows
     )
     # In key order, so that two writers on one PostgreSQL database cannot deadlock here.
     for (meter, hour), n in sorted(counts.items()):
-        added = connection.execute(
-            _ADD_TO_COUNT, {"count_meter": meter, "count_hour": hour, "count_readings": n}
+        added, _ = execute(
+            connection,
+            statements.add_to_count,
+            {"count_meter": meter, "count_hour": hour, "count_readings": n},
         )
-        if added.rowcount == 0:
+        if added == 0:
             # The hour's first readings; an upsert, should another writer make the row meanwhile.
             statement = upsert(connection, reading_count)
             connection.execute(
@@ -1125,7 +1162,7 @@ def _ensure_statistics(connection: Connection, meter: str) -> None:
     connection.execute(upsert(connection, meter_statistics).values(values).on_conflict_do_nothing())
 
 
-# The SET clause follows the parameters' names; SQLAlchemy keeps one compiled form per set.
+# The SET clause follows the names of the values it is compiled for.
 _UPDATE_STATISTICS: Final = update(meter_statistics).where(
     meter_statistics.c.meter == bindparam("statistics_meter")
 )
@@ -1165,13 +1202,17 @@ def _new_captures(
 
 
 def _update_statistics(
-    connection: Connection, meter: str, values: Mapping[str, StatisticsValue]
+    connection: Connection,
+    statements: CommitStatements,
+    meter: str,
+    values: Mapping[str, StatisticsValue],
 ) -> None:
     if not values:
         _ensure_statistics(connection, meter)
         return
+    statement = statements.update_statistics(tuple(values))
     parameters = {**values, "statistics_meter": meter}
     # The row exists but for a meter's first telegram: update first, create when missing.
-    if connection.execute(_UPDATE_STATISTICS, parameters).rowcount == 0:
+    if execute(connection, statement, parameters)[0] == 0:
         _ensure_statistics(connection, meter)
-        connection.execute(_UPDATE_STATISTICS, parameters)
+        execute(connection, statement, parameters)
