@@ -8,7 +8,6 @@ It prints figures; it asserts nothing about speed.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 import statistics
 from time import perf_counter
 
@@ -20,25 +19,16 @@ from custom_components.smartmeter.meter.decode import TelegramDecoder
 from custom_components.smartmeter.meter.specifications import SPECIFICATIONS
 from tests.common import setup_entry
 
-TELEGRAMS = Path(__file__).resolve().parents[2] / "shared" / "telegrams"
+from .simulated import simulated_telegrams
+
 ROUNDS = 3000
-
-
-def _varied(raw: str, i: int) -> str:
-    """The v5 telegram with changing power values and a valid CRC, as a live meter sends it."""
-    text = raw.replace("1-0:1.7.0(00.244*kW)", f"1-0:1.7.0(00.{i % 900 + 100:03d}*kW)").replace(
-        "1-0:21.7.0(00.070*kW)", f"1-0:21.7.0(00.{i % 800 + 100:03d}*kW)"
-    )
-    body = text[: text.index("!") + 1]
-    return f"{body}{TelegramParser.crc16(body):04X}\r\n"
 
 
 async def test_telegram_cost(hass: HomeAssistant, all_entities_enabled: None) -> None:
     # The test harness runs the loop in debug mode, which slows every callback several fold.
     asyncio.get_running_loop().set_debug(False)
     spec = SPECIFICATIONS["5"]
-    raw = (TELEGRAMS / "v5.txt").read_bytes().decode()
-    frames = [_varied(raw, i) for i in range(ROUNDS)]
+    frames = simulated_telegrams(0, ROUNDS)
     bare = TelegramParser(spec.objects)
     entry = MockConfigEntry(
         domain="smartmeter",
@@ -70,7 +60,7 @@ async def test_telegram_cost(hass: HomeAssistant, all_entities_enabled: None) ->
     bare_each = statistics.median(bare_times)
     entities = len(hass.states.async_all("sensor"))
     print()
-    print(f"v5.txt, {entities} sensor entities, {ROUNDS} telegrams with changing power")
+    print(f"v5.txt, {entities} sensor entities, {ROUNDS} simulated telegrams")
     print(f"dsmr-parser bare parse, median:          {bare_each * 1e6:8.1f} us/telegram")
     for label, timings in (
         ("decode + entity states", live_times),
