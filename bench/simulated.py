@@ -15,9 +15,9 @@ START: Final = datetime(2025, 1, 6, 16, 0, tzinfo=UTC)  # a Monday, 17:00 in Ams
 def simulated_telegrams(first: int, count: int) -> list[str]:
     """Return the telegrams of seconds first .. first + count - 1 after START, one a second.
 
-    From one to the next the clock, the power, its phases and now and then a register and the
-    gas change, about 6 of the 38 lines; the rest (identifiers, counters, voltages and currents)
-    stay as in v5.txt.
+    From one to the next the clock, the power, each phase's power, voltage and current, and now
+    and then a register and the gas change: 10-11 of the 38 lines, as from a live meter. The
+    rest (identifiers, counters) stay as in v5.txt.
     """
     simulator = MeterSimulator((TELEGRAMS / "v5.txt").read_bytes(), start=START)
     return [

@@ -24,8 +24,15 @@ PHASES: Final = (
 )
 # In the order of the energy tally below: delivered, returned; each tariff 1, tariff 2.
 REGISTERS: Final = ("1-0:1.8.1", "1-0:1.8.2", "1-0:2.8.1", "1-0:2.8.2")
+# Voltage and current of phases L1, L2, L3.
+PHASE_LINES: Final = (
+    ("1-0:32.7.0", "1-0:31.7.0"),
+    ("1-0:52.7.0", "1-0:51.7.0"),
+    ("1-0:72.7.0", "1-0:71.7.0"),
+)
+NOMINAL_MILLIVOLTS: Final = 230_000
 
-# How many base units (W, J, litre) one unit as written in a telegram holds.
+# How many base units (W, J, litre, mV, mA) one unit as written in a telegram holds.
 BASE_UNITS: Final = {
     "W": 1,
     "kW": 1000,
@@ -33,6 +40,8 @@ BASE_UNITS: Final = {
     "kWh": 3_600_000,
     "m3": 1000,
     "GJ": 1_000_000_000,
+    "V": 1000,
+    "A": 1000,
 }
 # Base units an M-Bus meter adds per second at the least busy: 0.01 litre, or 300 J of heat
 # (0.3 kW); a busy period adds up to 11 times as much.
@@ -97,6 +106,13 @@ class MeterSimulator:
         self._body = f"/{body}!"
         fields = dict(SINGLE_VALUE.findall(self._body))
         self._phases = [[code for code in codes if code in fields] for codes in PHASES]
+        # Each phase's voltage in the template, which the simulated one wobbles around.
+        self._millivolts = [
+            round(Decimal(fields[voltage].partition("*")[0]) * 1000)
+            if voltage in fields
+            else NOMINAL_MILLIVOLTS
+            for voltage, _ in PHASE_LINES
+        ]
         self._mbus_period = 3600 if "1-3:0.2.8(4" in self._body else 300
         self.seed = seed
         self.interval = interval
@@ -115,7 +131,17 @@ class MeterSimulator:
         for codes, flow in zip(self._phases, flows, strict=True):
             if codes:
                 amounts |= self._split(flow, codes, second // 60)
-        registers = dict(zip(REGISTERS, self._energy(second), strict=True))
+        # Added to the template's value: the registers' energy, the voltages' wobble.
+        added = dict(zip(REGISTERS, self._energy(second), strict=True))
+        for phase, (voltage, current) in enumerate(PHASE_LINES):
+            # Within 2 V of the template's voltage; the phase's current is its power over it.
+            wobble = round(4000 * (self._noise("voltage", phase, second) - 0.5))
+            added[voltage] = wobble
+            powers = [
+                amounts[code] for code in (PHASES[0][phase], PHASES[1][phase]) if code in amounts
+            ]
+            if powers:
+                amounts[current] = sum(powers) * 1_000_000 // (self._millivolts[phase] + wobble)
 
         def field(match: re.Match[str]) -> str:
             code, like = match[1], match[2]
@@ -123,8 +149,8 @@ class MeterSimulator:
                 return f"{code}({_stamp(moment)})"
             if code in amounts:
                 return f"{code}({_write(like, amounts[code])})"
-            if code in registers:
-                return f"{code}({_write(like, registers[code], onto=True)})"
+            if code in added:
+                return f"{code}({_write(like, added[code], onto=True)})"
             return match[0]
 
         def mbus(match: re.Match[str]) -> str:

@@ -38,6 +38,12 @@ LIVE_V5 = {
     "1-0:22.7.0",
     "1-0:42.7.0",
     "1-0:62.7.0",
+    "1-0:32.7.0",
+    "1-0:52.7.0",
+    "1-0:72.7.0",
+    "1-0:31.7.0",
+    "1-0:51.7.0",
+    "1-0:71.7.0",
     "0-1:24.2.1",
 }
 
@@ -66,7 +72,7 @@ def test_exact_values() -> None:
     telegram = simulator.telegram_at(START + timedelta(hours=1, minutes=30, seconds=7))
     parsed = parse(telegram)
 
-    assert telegram.endswith(b"\r\n!5D32\r\n")
+    assert telegram.endswith(b"\r\n!CF3C\r\n")
     assert b"\r\n0-0:1.0.0(240710113007S)\r\n" in telegram
     assert parsed.P1_MESSAGE_TIMESTAMP.value == datetime(2024, 7, 10, 9, 30, 7, tzinfo=UTC)
     assert parsed.ELECTRICITY_USED_TARIFF_1.value == Decimal("4.426")  # as in the template
@@ -80,6 +86,8 @@ def test_exact_values() -> None:
     assert parsed.INSTANTANEOUS_ACTIVE_POWER_L2_NEGATIVE.value == Decimal("0.624")
     assert parsed.INSTANTANEOUS_ACTIVE_POWER_L3_NEGATIVE.value == Decimal("0.474")
     assert parsed.INSTANTANEOUS_ACTIVE_POWER_L1_POSITIVE.value == Decimal("0.000")
+    assert parsed.INSTANTANEOUS_VOLTAGE_L1.value == Decimal("230.6")  # the template's 230.0
+    assert parsed.INSTANTANEOUS_CURRENT_L1.value == Decimal("1.78")  # 411 W / 230.6 V
     gas = parsed.get_mbus_device_by_channel(1).MBUS_METER_READING
     assert gas.value == Decimal("0.430")
     assert gas.datetime == datetime(2024, 7, 10, 9, 30, tzinfo=UTC)
@@ -91,13 +99,19 @@ def test_winter_evening_values() -> None:
         moment
     )
 
-    # Only the day tariff and the power delivered change; no sun after dark.
+    # Only the day tariff, the power delivered, voltages and currents change; no sun after dark.
     assert values(telegram) == values(template("v5.txt")) | {
         "1-0:1.8.2": Decimal("4.658"),
         "1-0:1.7.0": Decimal("1.708"),
         "1-0:21.7.0": Decimal("0.537"),
         "1-0:41.7.0": Decimal("0.500"),
         "1-0:61.7.0": Decimal("0.671"),
+        "1-0:32.7.0": Decimal("230.7"),
+        "1-0:52.7.0": Decimal("229.7"),
+        "1-0:72.7.0": Decimal("227.2"),
+        "1-0:31.7.0": Decimal("2.32"),  # 537 W / 230.7 V
+        "1-0:51.7.0": Decimal("2.17"),
+        "1-0:71.7.0": Decimal("2.95"),
         "0-0:96.14.0": Decimal(2),
     }
     assert b"\r\n0-0:1.0.0(240110190007W)\r\n" in telegram
@@ -130,7 +144,7 @@ def test_other_lines_untouched() -> None:
     }
     assert changed <= LIVE_V5
     assert {"0-0:1.0.0", "1-0:2.8.2", "1-0:2.7.0", "1-0:22.7.0", "0-1:24.2.1"} <= changed
-    assert lines[-2:] == [b"!5E90", b""]
+    assert lines[-2:] == [b"!1404", b""]
 
 
 @pytest.mark.parametrize(
@@ -182,12 +196,23 @@ def test_registers_count_the_power(start: datetime, seconds: int, counting: set[
         for second in range(seconds + 1)
     ]
     joules = dict.fromkeys(REGISTERS, 0)
+    template_values = values(template("v5.txt"))
     for now, after in itertools.pairwise(telegrams):
         assert all(after[code] >= now[code] for code in REGISTERS)
         delivered, returned = now["1-0:1.7.0"], now["1-0:2.7.0"]
         assert min(delivered, returned) == 0  # one direction at a time
         assert now["1-0:21.7.0"] + now["1-0:41.7.0"] + now["1-0:61.7.0"] == delivered
         assert now["1-0:22.7.0"] + now["1-0:42.7.0"] + now["1-0:62.7.0"] == returned
+        for voltage, current, positive, negative in (
+            ("1-0:32.7.0", "1-0:31.7.0", "1-0:21.7.0", "1-0:22.7.0"),
+            ("1-0:52.7.0", "1-0:51.7.0", "1-0:41.7.0", "1-0:42.7.0"),
+            ("1-0:72.7.0", "1-0:71.7.0", "1-0:61.7.0", "1-0:62.7.0"),
+        ):
+            # Within 2 V of the template's 230 V (229 V for L3); the current follows the power
+            # over the voltage, which the meter knows to more than the 0.1 V it shows.
+            assert abs(now[voltage] - template_values[voltage]) <= 2
+            watts = (now[positive] + now[negative]) * 1000
+            assert abs(now[current] - watts / now[voltage]) < Decimal("0.02")
         # The power shown holds for the whole second until the next telegram.
         tariff = int(now["0-0:96.14.0"])
         joules[REGISTERS[tariff - 1]] += int(delivered * 1000)
@@ -244,7 +269,8 @@ def test_belgian_meter_with_gas_and_water() -> None:
     assert (water.value, water.datetime) == (Decimal("872.633"), taken)  # from 872.234
     # Capacity tariff lines stay as they were.
     assert b"\r\n1-0:1.4.0(02.351*kW)\r\n1-0:1.6.0(200509134558S)(02.589*kW)\r\n" in telegram
-    assert telegram.endswith(b"\r\n!1E3B\r\n")
+    assert b"\r\n1-0:31.7.0(003.56*A)\r\n" in telegram  # 830 W / 232.9 V
+    assert telegram.endswith(b"\r\n!7142\r\n")
 
 
 def test_heat_meter_counts_gigajoules() -> None:
