@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+import faulthandler
 import logging
+import os
+import sys
+import threading
 from unittest.mock import PropertyMock, patch
 
 import pytest
@@ -19,6 +23,36 @@ for _chatty in ("sqlalchemy.engine", "aiohttp.access"):
 
 # A throwaway PostgreSQL cluster for the store's tests.
 pytest_plugins = ["tests.postgres"]
+
+# How long the interpreter may take to exit once pytest is done.
+EXIT_GRACE_SECONDS = 30.0
+_EXIT_STATUS = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the process even when a failed test left a thread that never returns.
+
+    A test that timed out can leave an executor job blocked for good (waiting on a stopped
+    recorder, say); the interpreter would then wait for it at exit forever. A daemon thread
+    ends the process with pytest's status if exiting takes longer than the grace period.
+    """
+    status = config.stash.get(_EXIT_STATUS, 1)
+
+    def end_stuck_exit() -> None:
+        threading.Event().wait(EXIT_GRACE_SECONDS)
+        sys.stderr.write("The interpreter did not exit; threads left running:\n")
+        faulthandler.dump_traceback(all_threads=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+
+    threading.Thread(target=end_stuck_exit, name="exit-watchdog", daemon=True).start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Keep pytest's exit status for the exit watchdog."""
+    session.config.stash[_EXIT_STATUS] = exitstatus
 
 
 @pytest.fixture(autouse=True)
