@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 import json
 from pathlib import Path
@@ -30,11 +30,35 @@ def auto_enable_custom_integrations(recorder_db_url: str, enable_custom_integrat
     """Prepare the recorder's database before hass starts, then load our integration."""
 
 
+@pytest.mark.parametrize(
+    ("now", "hours"),
+    [
+        # The first reading ends the hour before its own, which gets a row of 0, when it lies
+        # exactly on the hour; else the two days touch 49 hours.
+        (datetime(2026, 12, 5, 16, 25, tzinfo=UTC), 2 * 24 + 1),
+        (datetime(2026, 12, 5, 17, 0, tzinfo=UTC), 2 * 24 + 2),
+    ],
+)
 async def test_seeded_history_fills_the_energy_dashboard(
-    recorder_mock: Recorder, hass: HomeAssistant, hass_storage: dict[str, Any]
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    now: datetime,
+    hours: int,
 ) -> None:
     config = Path(hass.config.config_dir)
-    with patch.object(develop_seed, "HISTORY", timedelta(days=2)):
+
+    class SeededAt(datetime):
+        """The clock the seed reads: the history ends at now."""
+
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> SeededAt:
+            return cls.fromtimestamp(now.timestamp(), tz)
+
+    with (
+        patch.object(develop_seed, "HISTORY", timedelta(days=2)),
+        patch.object(develop_seed, "datetime", SeededAt),
+    ):
         await hass.async_add_executor_job(develop_seed.main, config, 2001, TELEGRAMS / "v5.txt")
     (seeded,) = json.loads((config / ".storage/core.config_entries").read_text())["data"]["entries"]
     assert seeded["data"]["port"] == 2001
@@ -58,8 +82,7 @@ async def test_seeded_history_fills_the_energy_dashboard(
 
     validation = await async_validate(hass)
     assert validation.as_dict()["energy_sources"] == [[], [], []]
-    # Two days of hours (the seed starts on a whole minute, so 49 hours are touched); the
-    # hours add up to what the meter counted, and the costs to the contract's prices.
+    # The hours add up to what the meter counted, and the costs to the contract's prices.
     store = entry.runtime_data.store
     meter = entry.runtime_data.meter_id
     count, (first,) = await hass.async_add_executor_job(
@@ -73,7 +96,7 @@ async def test_seeded_history_fills_the_energy_dashboard(
     tariff_2 = float(last.electricity_delivered_2 - first.electricity_delivered_2)
     assert tariff_1 + tariff_2 > 0
     delivered = await hourly(hass, "energy_delivered")
-    assert len(delivered) == 2 * 24 + 1
+    assert len(delivered) == hours
     assert sum(delivered) == pytest.approx(tariff_1 + tariff_2, abs=1e-9)
     assert sum(await hourly(hass, "energy_delivered_1")) == pytest.approx(tariff_1, abs=1e-9)
     assert sum(await hourly(hass, "energy_delivered_1_cost")) == pytest.approx(
