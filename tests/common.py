@@ -67,9 +67,13 @@ def states(hass: HomeAssistant, prefix: str = "sensor.") -> dict[str, str]:
     }
 
 
+# Generous, for a machine busy with other work: a condition that holds ends the wait at once.
+UNTIL_TIMEOUT = 30
+
+
 async def until(hass: HomeAssistant, condition: Callable[[], bool]) -> None:
-    """Let the loop run until the condition holds; fail after five seconds."""
-    async with asyncio.timeout(5):
+    """Let the loop run until the condition holds; fail after UNTIL_TIMEOUT seconds."""
+    async with asyncio.timeout(UNTIL_TIMEOUT):
         while not condition():
             await asyncio.sleep(0.01)
             await hass.async_block_till_done()
@@ -86,3 +90,14 @@ def has_state(hass: HomeAssistant, entity_id: str, value: str) -> bool:
     """Tell whether the entity exists and has this state."""
     state = hass.states.get(entity_id)
     return state is not None and state.state == value
+
+
+async def until_handled(hass: HomeAssistant, entry: MockConfigEntry, telegrams: int) -> None:
+    """Wait until the entry's reader has handed on this many valid telegrams."""
+    await until(
+        hass,
+        lambda: (
+            (reader := entry.runtime_data.reader) is not None
+            and reader.stats.telegrams == telegrams
+        ),
+    )

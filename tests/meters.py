@@ -60,7 +60,7 @@ class TcpMeter:
             writer.close()
 
     async def wait_connected(self, connections: int = 1) -> None:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(30):
             while self.connections < connections or not self._writers:
                 self._connected.clear()
                 await self._connected.wait()

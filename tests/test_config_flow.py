@@ -15,7 +15,7 @@ import pytest
 
 from custom_components.smartmeter.const import DOMAIN
 
-from .common import has_state, network_entry, setup_entry, state_of, until
+from .common import has_state, network_entry, setup_entry, state_of, until, until_handled
 from .meters import PtyMeter, TcpMeter, repeat_on_pty, telegram
 from .test_meter import LUXEMBOURG
 
@@ -316,17 +316,12 @@ async def test_options_average(hass: HomeAssistant, tcp_meter: TcpMeter) -> None
     await tcp_meter.wait_connected(2)
     v5 = telegram("v5.txt")
     await tcp_meter.send(v5)  # the first telegram passes at once
-    await _settle(hass)
+    await until_handled(hass, entry, 1)
     assert state_of(hass, "sensor.electricity_meter_power_consumption") == "244.0"
     await tcp_meter.send(telegram("v4_2.txt"))  # held back: within the interval
-    await _settle(hass)
+    await until_handled(hass, entry, 2)
     assert state_of(hass, "sensor.electricity_meter_power_consumption") == "244.0"
     await hass.config_entries.async_unload(entry.entry_id)
-
-
-async def _settle(hass: HomeAssistant) -> None:
-    await asyncio.sleep(0.1)
-    await hass.async_block_till_done()
 
 
 def test_encrypt_helper_round_trip() -> None:

@@ -63,10 +63,10 @@ async def test_seed_datalogger_script(
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        await asyncio.sleep(1)  # the script opens the port
+        # The script has opened the port once it has set the line speed.
+        await until(hass, lambda: pty_meter.line_speed() == pty_meter.baudrate)
         for name in ("v5.txt", "v5_two_mbus.txt"):
             pty_meter.send(telegram(name))
-            await asyncio.sleep(0.3)
         await until(
             hass, lambda: has_state(hass, "sensor.electricity_meter_power_consumption", "111.0")
         )

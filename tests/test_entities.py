@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
+from unittest.mock import patch
 
 from dsmr_parser.parsers import TelegramParser
 from homeassistant.core import HomeAssistant, State
@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import mock_restore_cache_with
 from custom_components.smartmeter import async_remove_config_entry_device
 from custom_components.smartmeter.const import DOMAIN
 
-from .common import has_state, network_entry, setup_entry, state_of, until
+from .common import has_state, network_entry, setup_entry, state_of, until, until_handled
 from .meters import TcpMeter, telegram
 
 TOTAL = "sensor.electricity_meter_energy_consumption_tariff_1"
@@ -146,14 +146,20 @@ async def test_gas_last_hour(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
 
 async def test_average_over_interval(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
     """With a 1 s interval, the power shown is the mean of the telegrams in it."""
-    await setup_entry(hass, network_entry(tcp_meter.port, options={"min_update_interval": 1}))
-    await tcp_meter.send(telegram("v5.txt"))  # passes at once: 244 W
-    await until(hass, lambda: has_state(hass, POWER, "244.0"))
-    await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.100*kW)"))
-    await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.200*kW)"))
-    await asyncio.sleep(1.0)
-    await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.600*kW)"))
-    await until(hass, lambda: has_state(hass, POWER, "300.0"))
+    clock = [1000.0]
+    entry = network_entry(tcp_meter.port, options={"min_update_interval": 1})
+    with patch("custom_components.smartmeter.coordinator.monotonic", lambda: clock[0]):
+        await setup_entry(hass, entry)
+        await tcp_meter.send(telegram("v5.txt"))  # passes at once: 244 W
+        await until(hass, lambda: has_state(hass, POWER, "244.0"))
+        await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.100*kW)"))
+        await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.200*kW)"))
+        await until_handled(hass, entry, 3)
+        assert state_of(hass, POWER) == "244.0"
+        clock[0] += 1.0
+        await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.600*kW)"))
+        await until_handled(hass, entry, 4)
+        assert state_of(hass, POWER) == "300.0"
 
 
 async def test_belgian_peak_history(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:

@@ -70,9 +70,11 @@ async def test_refused_then_back(
     hass: HomeAssistant, running: TcpMeter, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Connections refused for a while: one warning, retries, and recovery."""
+    reader = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.reader
     await running.stop()
     await until(hass, lambda: has_state(hass, POWER, STATE_UNAVAILABLE))
-    await asyncio.sleep(0.6)  # several refused attempts
+    refused = reader.stats.reconnects
+    await until(hass, lambda: reader.stats.reconnects >= refused + 3)
     await running.start()
     await running.send(V4)
     await until(hass, lambda: has_state(hass, POWER, "2027.0"))
@@ -90,8 +92,9 @@ async def test_repair_issue_when_connected_but_mute(
     with patch(
         "custom_components.smartmeter.coordinator.NO_TELEGRAMS_AFTER", timedelta(seconds=0.5)
     ):
+        reader = entry.runtime_data.reader
         await running.send(BAD_CRC)
-        await asyncio.sleep(0.6)
+        await until(hass, lambda: reader.silent_while_connected(0.5))
         async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=1))
         await hass.async_block_till_done()
         issue = issue_registry.async_get_issue(DOMAIN, issue_id)

@@ -27,6 +27,8 @@ from custom_components.smartmeter.forward import (
     check_target,
 )
 
+from .common import UNTIL_TIMEOUT
+
 KEY = "A" * 64
 OTHER_KEY = "B" * 64
 PATH = "/api/v1/datalogger/dsmrreading"
@@ -49,8 +51,8 @@ TELEGRAMS = [telegram(number) for number in range(8)]
 
 
 async def until(predicate: Callable[[], bool]) -> None:
-    """Let the loop run until predicate() holds; fail after ten seconds."""
-    async with asyncio.timeout(10):
+    """Let the loop run until predicate() holds; fail after UNTIL_TIMEOUT seconds."""
+    async with asyncio.timeout(UNTIL_TIMEOUT):
         while not predicate():  # noqa: ASYNC110 - polling what other tasks change
             await asyncio.sleep(0.005)
 
