@@ -115,6 +115,20 @@ class Burst:
         return response.status, await response.text()
 
 
+async def post_during_backup(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> tuple[SmartMeterConfigEntry, Burst]:
+    """Set up a meter, start a backup, and post the first telegram, which waits for its end."""
+    entry: SmartMeterConfigEntry = push_entry()
+    await setup_entry(hass, entry)
+    burst = Burst(await hass_client_no_auth())
+    await async_pre_backup(hass)
+    burst.post([0])
+    # Shown by the push-only meter once taken for the store.
+    await until(hass, lambda: entry.runtime_data.last_frame == TELEGRAMS[0].strip())
+    return entry, burst
+
+
 def rows(path: Path, query: str) -> list[tuple[Any, ...]]:
     """Run a query on a SQLite file (a copy, or a closed meter's)."""
     connection = sqlite3.connect(path)
@@ -237,13 +251,7 @@ async def test_backup_that_never_ends_times_out(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Without the backup's end, the readings are written after HOLD_TIMEOUT, with a warning."""
-    entry = push_entry()
-    await setup_entry(hass, entry)
-    coordinator = entry.runtime_data
-    burst = Burst(await hass_client_no_auth())
-    await async_pre_backup(hass)
-    burst.post([0])
-    await until(hass, lambda: coordinator.last_frame == TELEGRAMS[0].strip())
+    entry, burst = await post_during_backup(hass, hass_client_no_auth)
     async_fire_time_changed(hass, dt_util.utcnow() + HOLD_TIMEOUT - timedelta(seconds=1))
     await hass.async_block_till_done()
     assert not burst.answered()
@@ -270,19 +278,14 @@ async def test_unload_during_backup(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
 ) -> None:
     """Unloading a held meter is prompt and writes what waited; the backup's end reports it."""
-    entry = push_entry()
-    await setup_entry(hass, entry)
-    coordinator = entry.runtime_data
-    burst = Burst(await hass_client_no_auth())
-    await async_pre_backup(hass)
-    burst.post([0])
-    await until(hass, lambda: coordinator.last_frame == TELEGRAMS[0].strip())
+    entry, burst = await post_during_backup(hass, hass_client_no_auth)
+    store = entry.runtime_data.store
     try:
         async with asyncio.timeout(10):
             assert await hass.config_entries.async_unload(entry.entry_id)
     finally:
         # Should the unload hang, the writer must still end for the run to end.
-        coordinator.store.resume_after_backup()
+        store.resume_after_backup()
     assert await burst.answers() == {0: (201, "")}
     database = Path(hass.config.path(f"smartmeter_{entry.entry_id}.db"))
     assert rows(database, "SELECT timestamp FROM dsmr_reading") == [(timestamp_us(0),)]
