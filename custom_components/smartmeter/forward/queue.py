@@ -7,11 +7,13 @@ connection serves all threads, one call at a time.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 import sqlite3
 import threading
 from typing import Final, Self
+
+from ..store.frozen import frozen_file
 
 SCHEMA_VERSION: Final = 1
 
@@ -52,6 +54,8 @@ class ForwardQueue:
         self.max_items = max_items
         # Queue sizes, counted once per target and then kept up to date.
         self._sizes: dict[str, int] = {}
+        # The second connection that keeps the file unchanged for a backup, and its closing.
+        self._hold: ExitStack | None = None
 
     @classmethod
     def open(cls, path: Path, *, max_items: int = 100_000) -> Self:
@@ -146,8 +150,43 @@ class ForwardQueue:
             ).fetchone()
         return 0 if row is None else int(row[0])
 
+    def hold_for_backup(self) -> bool:
+        """Checkpoint the file and keep it unchanged until resume_after_backup() or close().
+
+        Telegrams are still added and removed meanwhile, in the write-ahead log only, so a copy
+        of the file alone is consistent and has everything added before. Returns whether that
+        holds: False when another program reading the file kept the checkpoint from finishing.
+        """
+        self.resume_after_backup()
+        with self._lock:
+            connection = self._connection
+            if connection is None:
+                raise ForwardQueueError("the forward queue is closed")
+            hold = ExitStack()
+            try:
+                # Under the lock, so that no telegram comes between checkpoint and hold.
+                (_, _, path) = connection.execute("PRAGMA database_list").fetchone()
+                reader = sqlite3.connect(path, autocommit=True, check_same_thread=False)
+                hold.callback(reader.close)
+                complete = hold.enter_context(frozen_file(reader))
+            except sqlite3.Error as err:
+                hold.close()
+                raise ForwardQueueError(f"forward queue: {err}") from err
+            self._hold = hold
+        return complete
+
+    def resume_after_backup(self) -> bool:
+        """Let the file change again; return whether it was held (False: resumed or closed)."""
+        with self._lock:
+            hold, self._hold = self._hold, None
+        if hold is None:
+            return False
+        hold.close()
+        return True
+
     def close(self) -> None:
         """Close the file; everything added is already on disk."""
+        self.resume_after_backup()
         with self._lock:
             if self._connection is not None:
                 self._connection.close()

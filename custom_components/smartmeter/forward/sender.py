@@ -193,6 +193,11 @@ class Forwarder:
         self._stopping = False
 
     @property
+    def queue(self) -> ForwardQueue:
+        """Return the queue the telegrams wait in."""
+        return self._queue
+
+    @property
     def targets(self) -> list[Target]:
         """Return the targets, in the order given."""
         return [sender.target for sender in self._senders]

@@ -43,6 +43,7 @@ from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLA
 from . import processing
 from .driver import DriverStatement, execute, execute_many, returned
 from .errors import DuplicateDay, StoreBusy, StoreError
+from .frozen import frozen_file
 from .migrations import migrate
 from .model import (
     Capture,
@@ -197,6 +198,8 @@ class GroupCommitWriter:
         # The newest committed capture (time, value) per meter, kind and channel: what a
         # capture must differ from to be worth writing.
         self._newest_captures: dict[tuple[str, str, int], tuple[int, int]] = {}
+        # Set to end the current hold (see hold()).
+        self._resumed: threading.Event | None = None
         self._thread = threading.Thread(target=self._run, name="smartmeter-store-writer")
         self._thread.start()
 
@@ -257,6 +260,54 @@ class GroupCommitWriter:
         self._queue_item(job)
         return job.future
 
+    def hold[T](self, frozen: Callable[[], AbstractContextManager[T]]) -> Future[T]:
+        """Stop writing until resume(), once everything queued before is written and processed.
+
+        The writer thread enters frozen() and stays in it until resumed; the future resolves
+        with what it yields once the writer holds, or fails with its exception; cancelling it
+        before the writer comes to it drops the hold. Submissions queue meanwhile, within the
+        queue's bound, and are written once resumed. A new hold and close() resume an earlier
+        one. Raises StoreBusy when the queue is full and StoreError once closed.
+        """
+        held: Future[T] = Future()
+        resumed = threading.Event()
+
+        def hold() -> None:
+            if not held.set_running_or_notify_cancel():
+                return  # given up before the writer came to it
+            with frozen() as value:
+                held.set_result(value)
+                resumed.wait()
+
+        def ended(job: Future[Any]) -> None:
+            if (err := job.exception()) is None:
+                return
+            if held.done():
+                _LOGGER.error("Ending a hold of the writer failed: %s", err)
+            else:
+                held.set_exception(err)
+
+        self.resume()
+        # Before queueing, so that a close() from now on resumes it.
+        with self._lock:
+            self._resumed = resumed
+        try:
+            job = self.run(hold)
+        except StoreError:
+            resumed.set()
+            raise
+        job.add_done_callback(ended)
+        return held
+
+    def resume(self) -> bool:
+        """End the hold; return whether there was one (False: resumed or closed since)."""
+        with self._lock:
+            resumed, self._resumed = self._resumed, None
+        if resumed is None:
+            return False
+        resumed.set()
+        return True
+
     def _queue_item(self, item: _Submission | _Task) -> None:
         with self._lock:
             if self._closed:
@@ -271,6 +322,7 @@ class GroupCommitWriter:
         with self._lock:
             closing = not self._closed
             self._closed = True
+        self.resume()
         # Outside the lock, so that a submit() meanwhile fails at once instead of waiting for
         # room in a full queue; every submission it let in is already queued.
         if closing:
@@ -751,6 +803,38 @@ class ReadingStore:
                 .where(meter_statistics.c.meter == meter)
                 .values(rejected_telegrams=column + n)
             )
+
+    def hold_for_backup(self) -> Future[bool]:
+        """Keep a SQLite file unchanged for a copy, once the readings queued are written.
+
+        The writer checkpoints the write-ahead log into the file and holds until
+        resume_after_backup() or close(): readings submitted meanwhile queue and are written
+        then. The future resolves once it holds, with whether the file alone has every commit
+        and stays unchanged (see frozen_file). A database on PostgreSQL is not a file to copy:
+        nothing is held, and the future is resolved with True.
+        """
+        if self._engine.dialect.name != "sqlite":
+            nothing: Future[bool] = Future()
+            nothing.set_result(True)
+            return nothing
+        return self._writer.hold(self._frozen_file)
+
+    def resume_after_backup(self) -> bool:
+        """Write again; return whether the hold lasted until now (False: resumed or closed since).
+
+        Always True on PostgreSQL, where nothing is held.
+        """
+        return self._engine.dialect.name != "sqlite" or self._writer.resume()
+
+    @contextmanager
+    def _frozen_file(self) -> Iterator[bool]:
+        with self._engine.connect() as connection:
+            driver = cast(sqlite3.Connection, connection.connection.driver_connection)
+            try:
+                with frozen_file(driver) as complete:
+                    yield complete
+            except sqlite3.Error as err:
+                raise StoreError(f"cannot hold the reading database: {err}") from err
 
     def close(self) -> None:
         """Write what is queued, stop the writer and close the connections."""
