@@ -39,7 +39,7 @@ from pytest_homeassistant_custom_component.typing import (
 from custom_components.smartmeter import async_remove_config_entry_device, default_database_url
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.pvoutput import ExportState
-from custom_components.smartmeter.pvoutput_runtime import issue_id
+from custom_components.smartmeter.pvoutput_runtime import PVOutputRuntime, issue_id
 from custom_components.smartmeter.pvoutput_source import (
     GenerationUnavailable,
     async_generation,
@@ -58,6 +58,7 @@ from tests.test_pvoutput_runtime import (
     export_until,
     freeze,
     move_to,
+    store_state,
 )
 
 from .common import setup_entry, state_of
@@ -145,13 +146,20 @@ async def store_readings(
     await hass.async_add_executor_job(write)
 
 
-def store_state(hass_storage: dict[str, Any], entry: MockConfigEntry, state: ExportState) -> str:
-    """Give the entry's export a stored state; return its subentry id."""
-    subentry_id: str
-    (subentry_id,) = entry.subentries
-    key = f"smartmeter.pvoutput.{subentry_id}"
-    hass_storage[key] = {"version": 1, "key": key, "data": state.as_dict()}
-    return subentry_id
+async def start_export(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    entry: MockConfigEntry,
+    readings: Iterable[Reading],
+    last_uploaded: datetime,
+) -> PVOutputRuntime:
+    """Set the meter up with readings, its export continuing after last_uploaded."""
+    await store_readings(hass, entry, readings)
+    store_state(hass_storage, entry, ExportState(last_uploaded=last_uploaded))
+    await setup_entry(hass, entry)
+    runtime: PVOutputRuntime
+    (runtime,) = entry.runtime_data.pvoutput.values()
+    return runtime
 
 
 def local(end: datetime) -> tuple[str, str]:
@@ -289,12 +297,12 @@ async def test_catch_up_restart_and_sensors(
     hass_client: ClientSessionGenerator,  # after the clock froze: its token is valid then
 ) -> None:
     entry = meter_entry(voltage=True)
-    await store_readings(hass, entry, catch_up_readings(NEWEST))
     # HA was off for the 35 intervals: the export continues where it was.
-    subentry_id = store_state(hass_storage, entry, ExportState(last_uploaded=NEWEST - COUNT * STEP))
-    await setup_entry(hass, entry)
+    runtime = await start_export(
+        hass, hass_storage, entry, catch_up_readings(NEWEST), NEWEST - COUNT * STEP
+    )
+    subentry_id = runtime.subentry.subentry_id
     # A first batch of 30 statuses (interval 3 passed over), oldest first; then HA restarts.
-    runtime = entry.runtime_data.pvoutput[subentry_id]
     # Until PVOutput's answer is taken: the cursor is at interval 31 (the rest would follow
     # 10 s later: the clock stands still).
     await export_until(
@@ -372,10 +380,7 @@ async def test_intervals_around_local_midnight(
             (4, 400, 140),
         ]
     ]
-    await store_readings(hass, entry, readings)
-    subentry_id = store_state(hass_storage, entry, ExportState(last_uploaded=midnight - 3 * STEP))
-    await setup_entry(hass, entry)
-    runtime = entry.runtime_data.pvoutput[subentry_id]
+    runtime = await start_export(hass, hass_storage, entry, readings, midnight - 3 * STEP)
     # Net statuses in one batch share their date: 23:50 and 23:55 first ...
     await export_until(hass, runtime.exporter, lambda: len(server.accepted) == 2)
     assert server.statuses(SYSTEM) == [
@@ -432,10 +437,7 @@ async def test_generation_from_recorded_sensors(
         reading(end - timedelta(seconds=30), 48 * i, 20 * i, net[i - 1])
         for i, end in enumerate(ends, start=1)
     ]
-    await store_readings(hass, entry, readings)
-    subentry_id = store_state(hass_storage, entry, ExportState(last_uploaded=newest - 4 * STEP))
-    await setup_entry(hass, entry)
-    runtime = entry.runtime_data.pvoutput[subentry_id]
+    runtime = await start_export(hass, hass_storage, entry, readings, newest - 4 * STEP)
     await export_until(hass, runtime.exporter, lambda: len(server.accepted) == 3)
     # Gross statuses (no n): generation v1 and v2, the home's use v3 = 48 i - 20 i + v1 and
     # v4 = net + v2. Interval 3 has no generation energy (unavailable) and is passed over.
