@@ -1,14 +1,18 @@
-"""The "Add PVOutput export" subentry flow, against the local PVOutput."""
+"""The "Add PVOutput export" subentry flow, against the local PVOutput.
+
+The local PVOutput reads HA's clock, frozen: a key's hour of requests does not end mid-test.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
 import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -16,6 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartmeter.pvoutput import ExportSettings
 from custom_components.smartmeter.pvoutput_flow import SUBENTRY_PVOUTPUT, export_settings
 from tests.pvoutput_server import PVOutputServer
+from tests.test_pvoutput_runtime import NOW
 
 from .common import network_entry
 
@@ -26,10 +31,11 @@ SYSTEM = 12345
 
 @pytest.fixture
 async def server(
-    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch, freezer: FrozenDateTimeFactory
 ) -> AsyncIterator[PVOutputServer]:
-    """A local PVOutput the flow talks to."""
-    server = PVOutputServer(now=lambda: datetime.now(UTC), zone=ZoneInfo("Europe/Amsterdam"))
+    """A local PVOutput the flow talks to, on HA's clock frozen at NOW."""
+    freezer.move_to(NOW)
+    server = PVOutputServer(now=dt_util.utcnow, zone=ZoneInfo("Europe/Amsterdam"))
     server.add_system(SYSTEM, "Zonnedak", status_interval=10)
     server.add_key(KEY, SYSTEM)
     server.add_key(DONOR_KEY, SYSTEM, donor=True)

@@ -1,19 +1,19 @@
 """The PVOutput export in Home Assistant: flow, readings, sensors, restart, local PVOutput.
 
-The export runs on the real clock. Home Assistant's time zone is set so that it is about noon
-locally (the intervals of a test never straddle midnight) and a test starts well inside a
-5-minute interval (the newest interval does not change while it runs).
+HA's clock is frozen at 12:02:30 in Amsterdam, well inside a 5-minute interval (one test
+moves it to just after midnight); the export and the local PVOutput read it, and it moves
+only when a test moves it. Tests wait on the export's notifications, not on time passing.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.core import Recorder
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import EntityCategory
@@ -38,9 +38,8 @@ from pytest_homeassistant_custom_component.typing import (
 
 from custom_components.smartmeter import async_remove_config_entry_device, default_database_url
 from custom_components.smartmeter.const import DOMAIN
-from custom_components.smartmeter.pvoutput import ExportSettings, ExportState
-from custom_components.smartmeter.pvoutput.schedule import newest_due
-from custom_components.smartmeter.pvoutput_runtime import issue_id
+from custom_components.smartmeter.pvoutput import ExportState
+from custom_components.smartmeter.pvoutput_runtime import PVOutputRuntime, issue_id
 from custom_components.smartmeter.pvoutput_source import (
     GenerationUnavailable,
     async_generation,
@@ -50,15 +49,22 @@ from custom_components.smartmeter.store import Reading
 from custom_components.smartmeter.store.store import ReadingStore
 from tests.meters import telegram
 from tests.pvoutput_server import PVOutputServer
-from tests.test_pvoutput_runtime import KEY, SYSTEM, export_subentry
+from tests.test_pvoutput_runtime import (
+    KEY,
+    NEWEST,
+    STEP,
+    SYSTEM,
+    export_subentry,
+    export_until,
+    freeze,
+    move_to,
+    store_state,
+)
 
-from .common import setup_entry, state_of, until
+from .common import setup_entry, state_of
 
 READ_ONLY_KEY = "r" * 40
 METER = "E0012345678901234"
-STEP = timedelta(minutes=5)
-# Seconds a test needs at most; one that would cross an interval's end waits for it first.
-TEST_SECONDS = 20
 
 
 @pytest.fixture
@@ -67,16 +73,10 @@ def mock_recorder_before_hass(async_test_recorder: RecorderInstanceContextManage
 
 
 @pytest.fixture
-async def newest(hass: HomeAssistant) -> datetime:
-    """Set the time zone to local noon; return the newest 5-minute interval's end."""
-    offset = 12 - datetime.now(UTC).hour  # hours east of UTC: -11 to 12
-    await hass.config.async_set_time_zone(f"Etc/GMT{-offset:+d}")  # Etc/ names count west
-    now = datetime.now(UTC)
-    end = newest_due(now, ExportSettings(), dt_util.get_default_time_zone())
-    if (end + STEP - now).total_seconds() < TEST_SECONDS:
-        await asyncio.sleep((end + STEP - now).total_seconds() + 0.1)
-        end += STEP
-    return end
+async def newest(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> datetime:
+    """Freeze HA's clock at 12:02:30 in Amsterdam; return the newest interval's end, 12:00."""
+    await freeze(hass, freezer)
+    return NEWEST
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ async def server(
     newest: datetime, socket_enabled: None, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[PVOutputServer]:
     """A local PVOutput that the flow and the exports talk to."""
-    server = PVOutputServer(now=lambda: datetime.now(UTC), zone=dt_util.get_default_time_zone())
+    server = PVOutputServer(now=dt_util.utcnow, zone=dt_util.get_default_time_zone())
     server.add_system(SYSTEM, "Zonnedak", status_interval=5)
     server.add_key(KEY, SYSTEM)
     server.add_key(READ_ONLY_KEY, SYSTEM, read_only=True)
@@ -146,13 +146,20 @@ async def store_readings(
     await hass.async_add_executor_job(write)
 
 
-def store_state(hass_storage: dict[str, Any], entry: MockConfigEntry, state: ExportState) -> str:
-    """Give the entry's export a stored state; return its subentry id."""
-    subentry_id: str
-    (subentry_id,) = entry.subentries
-    key = f"smartmeter.pvoutput.{subentry_id}"
-    hass_storage[key] = {"version": 1, "key": key, "data": state.as_dict()}
-    return subentry_id
+async def start_export(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    entry: MockConfigEntry,
+    readings: Iterable[Reading],
+    last_uploaded: datetime,
+) -> PVOutputRuntime:
+    """Set the meter up with readings, its export continuing after last_uploaded."""
+    await store_readings(hass, entry, readings)
+    store_state(hass_storage, entry, ExportState(last_uploaded=last_uploaded))
+    await setup_entry(hass, entry)
+    runtime: PVOutputRuntime
+    (runtime,) = entry.runtime_data.pvoutput.values()
+    return runtime
 
 
 def local(end: datetime) -> tuple[str, str]:
@@ -205,7 +212,9 @@ async def test_add_export_through_the_flow(
     # The export starts with the newest interval: DSMR-reader's values.
     (subentry,) = entry.subentries.values()
     runtime = entry.runtime_data.pvoutput[subentry.subentry_id]
-    await until(hass, lambda: runtime.exporter.state.last_success is not None)
+    await export_until(
+        hass, runtime.exporter, lambda: runtime.exporter.state.last_success is not None
+    )
     assert server.statuses(SYSTEM) == [(*local(newest), {"v3": "1234", "v4": "567", "n": "1"})]
     # Requests with a known key: validation of the read-only one and the right one; the status.
     assert server.requests == ["getsystem.jsp", "addstatus.jsp"] * 2 + ["addstatus.jsp"]
@@ -283,21 +292,24 @@ def expected_catch_up(newest: datetime, numbers: Iterable[int]) -> list[Any]:
 async def test_catch_up_restart_and_sensors(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    hass_client: ClientSessionGenerator,
     server: PVOutputServer,
-    newest: datetime,
+    freezer: FrozenDateTimeFactory,
+    hass_client: ClientSessionGenerator,  # after the clock froze: its token is valid then
 ) -> None:
     entry = meter_entry(voltage=True)
-    await store_readings(hass, entry, catch_up_readings(newest))
     # HA was off for the 35 intervals: the export continues where it was.
-    subentry_id = store_state(hass_storage, entry, ExportState(last_uploaded=newest - COUNT * STEP))
-    await setup_entry(hass, entry)
+    runtime = await start_export(
+        hass, hass_storage, entry, catch_up_readings(NEWEST), NEWEST - COUNT * STEP
+    )
+    subentry_id = runtime.subentry.subentry_id
     # A first batch of 30 statuses (interval 3 passed over), oldest first; then HA restarts.
-    runtime = entry.runtime_data.pvoutput[subentry_id]
-    # Until PVOutput's answer is taken: the cursor is at interval 31.
-    await until(hass, lambda: runtime.exporter.state.last_uploaded == newest - 4 * STEP)
+    # Until PVOutput's answer is taken: the cursor is at interval 31 (the rest would follow
+    # 10 s later: the clock stands still).
+    await export_until(
+        hass, runtime.exporter, lambda: runtime.exporter.state.last_uploaded == NEWEST - 4 * STEP
+    )
     first_batch = [number for number in range(1, 32) if number != MISSING]
-    assert server.statuses(SYSTEM) == expected_catch_up(newest, first_batch)
+    assert server.statuses(SYSTEM) == expected_catch_up(NEWEST, first_batch)
     assert server.requests == ["addbatchstatus.jsp"]
     assert sensor_state(hass, subentry_id, "waiting") == "4"
     assert sensor_state(hass, subentry_id, "last_error") == "unknown"
@@ -307,12 +319,14 @@ async def test_catch_up_restart_and_sensors(
         timespec="seconds"
     )
     assert await hass.config_entries.async_reload(entry.entry_id)
-    await until(hass, lambda: len(server.accepted) == 34)
-    # The rest once each, in one more batch.
-    assert server.statuses(SYSTEM)[30:] == expected_catch_up(newest, range(32, 36))
-    assert server.requests == ["addbatchstatus.jsp"] * 2
     runtime = entry.runtime_data.pvoutput[subentry_id]
-    await until(hass, lambda: runtime.exporter.state.last_uploaded == newest)
+    await export_until(hass, runtime.exporter, lambda: len(server.accepted) == 34)
+    # The rest once each, in one more batch.
+    assert server.statuses(SYSTEM)[30:] == expected_catch_up(NEWEST, range(32, 36))
+    assert server.requests == ["addbatchstatus.jsp"] * 2
+    await export_until(
+        hass, runtime.exporter, lambda: runtime.exporter.state.last_uploaded == NEWEST
+    )
     assert sensor_state(hass, subentry_id, "waiting") == "0"
     # Diagnostics tell how the export is doing, without its key.
     assert await async_setup_component(hass, "diagnostics", {})
@@ -325,13 +339,62 @@ async def test_catch_up_restart_and_sensors(
     assert export["settings"]["api_key"] == "**REDACTED**"
     assert export["settings"]["system_id"] == SYSTEM
     assert export["status"]["waiting"] == 0
-    assert export["status"]["last_uploaded"] == newest.isoformat()
+    assert export["status"]["last_uploaded"] == NEWEST.isoformat()
     assert export["status"]["rate_limit"]["remaining"] == 58
     await hass.config_entries.async_unload(entry.entry_id)
-    # Nothing is sent again after a restart that finds nothing new.
+    # Nothing is sent again after a restart that finds nothing new: at 12:05 the next
+    # interval's reading is the one status more.
+    await store_readings(hass, entry, [reading(NEWEST + timedelta(minutes=4), 2000, 0, 321)])
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert len(server.accepted) == 34
+    runtime = entry.runtime_data.pvoutput[subentry_id]
+    move_to(hass, freezer, NEWEST + STEP)
+    await export_until(hass, runtime.exporter, lambda: len(server.accepted) > 34)
+    assert len(server.accepted) == 35
+    assert server.statuses(SYSTEM)[34] == (
+        *local(NEWEST + STEP),
+        {"v3": "2000", "v4": "321", "n": "1"},
+    )
+    assert server.requests == ["addbatchstatus.jsp"] * 2 + ["addstatus.jsp"]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_intervals_around_local_midnight(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    server: PVOutputServer,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The 00:00 status closes the day before; the new day counts from its own first reading."""
+    midnight = datetime(2026, 6, 15, 22, 0, tzinfo=UTC)  # 16 June, 00:00 in Amsterdam
+    freezer.move_to(midnight + timedelta(minutes=7, seconds=30))
+    entry = meter_entry(voltage=False)
+    # 15 June's first reading at 14:00; then one in each interval from 23:50 to 00:05, the
+    # one of 00:00 exactly at midnight: the last of the 15th and the first of the 16th.
+    readings = [reading(midnight - timedelta(hours=10), 0, 0, 100)] + [
+        reading(midnight + timedelta(minutes=minutes), delivered, 0, power)
+        for minutes, delivered, power in [
+            (-11, 100, 110),
+            (-6, 200, 120),
+            (0, 300, 130),
+            (4, 400, 140),
+        ]
+    ]
+    runtime = await start_export(hass, hass_storage, entry, readings, midnight - 3 * STEP)
+    # Net statuses in one batch share their date: 23:50 and 23:55 first ...
+    await export_until(hass, runtime.exporter, lambda: len(server.accepted) == 2)
+    assert server.statuses(SYSTEM) == [
+        ("20260615", "23:50", {"v3": "100", "v4": "110", "n": "1"}),
+        ("20260615", "23:55", {"v3": "200", "v4": "120", "n": "1"}),
+    ]
+    # ... then, PVOutput's 10 s later, 00:00 with the 15th's total and 00:05 with the 16th's.
+    move_to(hass, freezer, midnight + timedelta(minutes=7, seconds=40))
+    await export_until(hass, runtime.exporter, lambda: len(server.accepted) == 4)
+    assert server.statuses(SYSTEM)[2:] == [
+        ("20260616", "00:00", {"v3": "300", "v4": "130", "n": "1"}),
+        ("20260616", "00:05", {"v3": "100", "v4": "140", "n": "1"}),
+    ]
+    assert server.requests == ["addbatchstatus.jsp"] * 2
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -374,10 +437,8 @@ async def test_generation_from_recorded_sensors(
         reading(end - timedelta(seconds=30), 48 * i, 20 * i, net[i - 1])
         for i, end in enumerate(ends, start=1)
     ]
-    await store_readings(hass, entry, readings)
-    store_state(hass_storage, entry, ExportState(last_uploaded=newest - 4 * STEP))
-    await setup_entry(hass, entry)
-    await until(hass, lambda: len(server.accepted) == 3)
+    runtime = await start_export(hass, hass_storage, entry, readings, newest - 4 * STEP)
+    await export_until(hass, runtime.exporter, lambda: len(server.accepted) == 3)
     # Gross statuses (no n): generation v1 and v2, the home's use v3 = 48 i - 20 i + v1 and
     # v4 = net + v2. Interval 3 has no generation energy (unavailable) and is passed over.
     assert server.statuses(SYSTEM) == [
@@ -401,7 +462,12 @@ async def test_donation_only_parameter_raises_a_repair_issue(
     await setup_entry(hass, entry)
     (subentry_id,) = entry.subentries
     issues = ir.async_get(hass)
-    await until(hass, lambda: issues.async_get_issue(DOMAIN, f"pvoutput_{subentry_id}") is not None)
+    runtime = entry.runtime_data.pvoutput[subentry_id]
+    await export_until(
+        hass,
+        runtime.exporter,
+        lambda: issues.async_get_issue(DOMAIN, f"pvoutput_{subentry_id}") is not None,
+    )
     issue = issues.async_get_issue(DOMAIN, issue_id(entry.subentries[subentry_id]))
     assert issue is not None
     assert (issue.translation_key, issue.severity) == (

@@ -1,6 +1,7 @@
 """Runs a PVOutput export subentry in Home Assistant.
 
-The exporter's state lives in a Store of its own, saved shortly after every change and on
+The exporter runs on Home Assistant's clock: HA's time and HA's timers, which tests freeze
+and move. Its state lives in a Store of its own, saved shortly after every change and on
 stop; PVOutput refusing the key, the system or a setting raises a repair issue, removed once
 uploads work again.
 """
@@ -11,6 +12,8 @@ import asyncio
 from collections.abc import Callable, Coroutine
 import contextlib
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from functools import partial
 import logging
 from typing import Any, Final
 
@@ -20,6 +23,7 @@ from homeassistant.const import CONF_API_KEY, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -77,6 +81,28 @@ def _load_state(data: dict[str, Any] | None, subentry: ConfigSubentry) -> Export
     return ExportState(donor=bool(subentry.data.get(CONF_DONOR, False)))
 
 
+async def _async_sleep(hass: HomeAssistant, seconds: float) -> None:
+    """Sleep the exporter's seconds on Home Assistant's clock.
+
+    The wake-up is a point in UTC, as the exporter's intervals are, which HA never fires
+    early; a timer of HA's, it fires when a test moves frozen time past it.
+    """
+    woken: asyncio.Future[None] = hass.loop.create_future()
+
+    @callback
+    def _wake(_now: datetime) -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    cancel = async_track_point_in_utc_time(
+        hass, _wake, dt_util.utcnow() + timedelta(seconds=seconds)
+    )
+    try:
+        await woken
+    finally:
+        cancel()  # when cancelled (unload, stop) the timer goes with the sleep
+
+
 async def async_start_pvoutput(
     hass: HomeAssistant,
     entry: ConfigEntry,
@@ -106,6 +132,8 @@ async def async_start_pvoutput(
         source,
         dt_util.get_default_time_zone(),
         state,
+        now=dt_util.utcnow,
+        sleep=partial(_async_sleep, hass),
     )
     shown: list[Problem | None] = [None]  # the problem the repair issue shows
 
