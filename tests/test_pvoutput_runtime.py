@@ -103,6 +103,9 @@ async def test_export_continues_from_the_stored_state(
     await runtime.stop()  # stopping twice is harmless
 
 
+@pytest.mark.allow_log(
+    r"^Starting the PVOutput export afresh", r"^PVOutput refuses the export .*Donation Mode"
+)
 async def test_refusal_raises_a_repair_issue(
     hass: HomeAssistant, hass_storage: dict[str, Any], server: PVOutputServer
 ) -> None:
