@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 import os
@@ -15,7 +17,7 @@ from homeassistant.const import (
     EVENT_HOMEASSISTANT_STOP,
     Platform,
 )
-from homeassistant.core import Event, HomeAssistant, ServiceCall
+from homeassistant.core import CoreState, HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ConfigEntryNotReady, ServiceValidationError
 from homeassistant.helpers import (
     config_validation as cv,
@@ -120,6 +122,28 @@ def forward_targets(text: str) -> list[Target]:
     return targets
 
 
+@callback
+def _async_on_unload_or_stop(
+    hass: HomeAssistant, entry: ConfigEntry, stop: Callable[[], Awaitable[None]]
+) -> None:
+    """Run ``stop`` once, when the entry unloads or Home Assistant stops, whichever is first.
+
+    Also when a later step of the entry's setup fails: Home Assistant then runs the entry's
+    unload callbacks only.
+    """
+    stopped = False
+
+    async def _async_stop_once(*_args: object) -> None:
+        nonlocal stopped
+        if not stopped:
+            stopped = True
+            await stop()
+
+    entry.async_on_unload(_async_stop_once)
+    # Not a one-time listener: removing one that has run logs an error.
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop_once))
+
+
 async def _async_start_forwarding(
     hass: HomeAssistant, entry: SmartMeterConfigEntry, targets: list[Target]
 ) -> Forwarder:
@@ -134,15 +158,14 @@ async def _async_start_forwarding(
         lambda: _sync_forward_issues(hass, entry, forwarder, stopped=False)
     )
 
-    async def _async_stop(*_args: object) -> None:
+    async def _async_stop() -> None:
         remove_listener()
         await forwarder.stop()
         await hass.async_add_executor_job(queue.close)
         # Raised again by the next refusal if the targets still refuse after a reload.
         _sync_forward_issues(hass, entry, forwarder, stopped=True)
 
-    entry.async_on_unload(_async_stop)
-    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop))
+    _async_on_unload_or_stop(hass, entry, _async_stop)
     return forwarder
 
 
@@ -192,6 +215,20 @@ def default_database_url(hass: HomeAssistant, entry: ConfigEntry) -> str:
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -> bool:
     """Start reading the meter; entities appear with its first telegram."""
+    try:
+        return await _async_setup_entry(hass, entry)
+    except asyncio.CancelledError:
+        if hass.state in (CoreState.running, CoreState.starting):
+            raise
+        # Home Assistant stopping cancels a setup still under way (a retry waiting on a slow
+        # database, say). That is no error: the setup ends as not ready, and the unload
+        # callbacks close what it opened.
+        if (task := asyncio.current_task()) is not None:
+            task.uncancel()
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="stopping") from None
+
+
+async def _async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -> bool:
     specification = SPECIFICATIONS[entry.data[CONF_SPECIFICATION]]
     endpoint = endpoint_from_data(dict(entry.data))
     if isinstance(endpoint, SerialPort) and not await hass.async_add_executor_job(
@@ -204,29 +241,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
             translation_placeholders={"port": endpoint.device},
         )
     url = entry.options.get(CONF_DATABASE_URL) or default_database_url(hass, entry)
-    try:
-        # Day statistics are for local days, as DSMR-reader's TIME_ZONE.
-        store = await hass.async_add_executor_job(
-            partial(ReadingStore.open, url, time_zone=dt_util.get_default_time_zone())
-        )
-    except (StoreError, SQLAlchemyError) as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="database_unavailable",
-            translation_placeholders={"error": str(err)},
-        ) from err
-
-    # The writer's thread must end before Home Assistant can exit, unloaded or not.
-    async def _async_close_store(_event: Event) -> None:
-        await _async_stop_store_readers(entry)
-        await hass.async_add_executor_job(store.close)
-
-    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_close_store))
+    # Day statistics are for local days, as DSMR-reader's TIME_ZONE.
+    store = await _async_database_step(
+        hass, partial(ReadingStore.open, url, time_zone=dt_util.get_default_time_zone())
+    )
     decoder = TelegramDecoder(specification, entry.data.get(CONF_ENCRYPTION_KEY))
     coordinator = SmartMeterCoordinator(hass, entry, specification, decoder, store)
     entry.runtime_data = coordinator
-    await hass.async_add_executor_job(
-        sync_contracts, store, coordinator.meter_id, entry_contracts(entry)
+
+    # The writer's thread must end before Home Assistant can exit, and with the entry.
+    async def _async_close_store() -> None:
+        await _async_stop_store_readers(coordinator)
+        await hass.async_add_executor_job(store.close)
+
+    _async_on_unload_or_stop(hass, entry, _async_close_store)
+    await _async_database_step(
+        hass, partial(sync_contracts, store, coordinator.meter_id, entry_contracts(entry))
     )
     # Options and energy contracts (subentries) take effect through a reload.
     entry.async_on_unload(entry.add_update_listener(_async_reload))
@@ -272,26 +302,35 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
     return True
 
 
+async def _async_database_step[T](hass: HomeAssistant, step: Callable[[], T]) -> T:
+    """Run a step of the setup on the reading database; retry the setup if it fails."""
+    try:
+        return await hass.async_add_executor_job(step)
+    except (StoreError, SQLAlchemyError) as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="database_unavailable",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -> bool:
-    """Unload the sensors and close the store, flushing queued readings.
+    """Unload the sensors.
 
-    The reader is a background task of the entry: HA cancels it after this.
+    The store closes, flushing queued readings, with the entry's unload callbacks; the reader
+    is a background task of the entry, which HA cancels then.
     """
-    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
-        return False
-    await _async_stop_store_readers(entry)
-    await hass.async_add_executor_job(entry.runtime_data.store.close)
-    return True
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
-async def _async_stop_store_readers(entry: SmartMeterConfigEntry) -> None:
+async def _async_stop_store_readers(coordinator: SmartMeterCoordinator) -> None:
     """Stop the PVOutput exports and the long-term statistics, before the store closes.
 
     The exports save their state; the statistics file the readings not taken yet, once.
     """
-    for runtime in entry.runtime_data.pvoutput.values():
+    for runtime in coordinator.pvoutput.values():
         await runtime.stop()
-    statistics, entry.runtime_data.statistics = entry.runtime_data.statistics, None
+    statistics, coordinator.statistics = coordinator.statistics, None
     if statistics is not None:
         await statistics.async_stop()
 
