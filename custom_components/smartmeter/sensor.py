@@ -6,12 +6,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
-from typing import Any, Final
+from typing import Any, Final, Self
 
 from homeassistant.components.sensor import (
     RestoreSensor,
     SensorDeviceClass,
     SensorEntityDescription,
+    SensorExtraStoredData,
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfVolumeFlowRate
@@ -419,6 +420,38 @@ def mbus_descriptions(mbus: MBusReading) -> list[MBusSensorDescription]:
     return descriptions
 
 
+@dataclass
+class OwnedSensorData(SensorExtraStoredData):
+    """A sensor's last value, with the entry and the unique id of the entity that wrote it.
+
+    Restored states are found by entity id, which a deleted meter's entity may have had.
+    """
+
+    config_entry_id: str | None
+    unique_id: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the value and whose it is."""
+        return {
+            **super().as_dict(),
+            "config_entry_id": self.config_entry_id,
+            "unique_id": self.unique_id,
+        }
+
+    @classmethod
+    def from_dict(cls, restored: dict[str, Any]) -> Self | None:
+        """Return the stored data; None if unreadable or stored without its owner."""
+        value = SensorExtraStoredData.from_dict(restored)
+        if value is None or "config_entry_id" not in restored:
+            return None
+        return cls(
+            value.native_value,
+            value.native_unit_of_measurement,
+            restored["config_entry_id"],
+            restored.get("unique_id"),
+        )
+
+
 class SmartMeterSensor(SmartMeterEntity, RestoreSensor):
     """A sensor that writes its state only when its value or availability changes.
 
@@ -460,20 +493,52 @@ class SmartMeterSensor(SmartMeterEntity, RestoreSensor):
         self._attr_native_value = value
         return True
 
+    @property
+    def extra_restore_state_data(self) -> OwnedSensorData:
+        """Return the value to restore, marked with whose it is."""
+        return OwnedSensorData(
+            self.native_value,
+            self.native_unit_of_measurement,
+            self.coordinator.config_entry.entry_id,
+            self.unique_id,
+        )
+
     async def async_added_to_hass(self) -> None:
         """Remember the last total across restarts, for the zero guard."""
         await super().async_added_to_hass()
         self._written_available = self.available
-        if (
-            self.state_class is TOTAL_INCREASING
-            and (last := await self.async_get_last_sensor_data())
-            and isinstance(last.native_value, (int, float))
-        ):
-            restored = float(last.native_value)
-            if self._attr_native_value == 0.0 and restored > 0.0:
+        if self.state_class is TOTAL_INCREASING and (restored := await self._own_last_total()):
+            if self._attr_native_value == 0.0:
                 # the first telegram after a restart was a zero glitch
                 self._attr_native_value = restored
             self._last_total = max(self._last_total, restored)
+
+    async def _own_last_total(self) -> float | None:
+        """Return the last total this entity showed, not one another meter's entity left.
+
+        Deleting a meter and adding another gives the new entities the old entity ids, and
+        with them the old states. A state is this entity's if it was written for this entry
+        and unique id; one stored before these were (by an older release) if it was written
+        after this entity was registered.
+        """
+        if (last := await self.async_get_last_extra_data()) is None:
+            return None
+        restored = last.as_dict()
+        if "config_entry_id" in restored:
+            owned = OwnedSensorData.from_dict(restored)
+            if owned is None or (owned.config_entry_id, owned.unique_id) != (
+                self.coordinator.config_entry.entry_id,
+                self.unique_id,
+            ):
+                return None
+            value = owned.native_value
+        else:
+            state = await self.async_get_last_state()
+            registered = self.registry_entry
+            if state is None or registered is None or state.last_updated < registered.created_at:
+                return None
+            value = restored.get("native_value")
+        return float(value) if isinstance(value, (int, float)) else None
 
     @callback
     def _handle_coordinator_update(self) -> None:
