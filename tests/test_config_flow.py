@@ -11,16 +11,19 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 import pytest
 
 from custom_components.smartmeter.const import DOMAIN
+from custom_components.smartmeter.statistics import statistic_object_id
 
-from .common import has_state, network_entry, setup_entry, state_of, until
-from .meters import PtyMeter, TcpMeter, repeat_on_pty, telegram
-from .test_meter import LUXEMBOURG
+from .common import has_state, network_entry, setup_entry, state_of, unload_meters, until
+from .meters import PtyMeter, TcpMeter, edited, repeat_on_pty, telegram
+from .test_meter import LUXEMBOURG, SWEDEN
 
 KEY = "0123456789ABCDEF0123456789ABCDEF"
 V5_ID = "4B384547303034303436333935353037"
+ENERGY = "sensor.electricity_meter_energy_consumption"
 
 
 def encrypt(plain: bytes, key: str = KEY) -> bytes:
@@ -63,7 +66,7 @@ async def test_network_detects_and_creates(hass: HomeAssistant, repeating: TcpMe
         "specification": "DSMR 5",
         "port": f"127.0.0.1:{repeating.port}",
         "line": "TCP",
-        "equipment_id": V5_ID,
+        "equipment_id": "K8EG004046395507",  # as on the meter's case
     }
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"specification": "5"}
@@ -256,11 +259,7 @@ async def test_push_only(hass: HomeAssistant) -> None:
     assert result["reason"] == "push_only"
 
 
-@pytest.mark.allow_log(
-    r"^Meter at 127\.0\.0\.1:1 is unavailable: cannot connect",
-    # the flow reloads the entry that its update listener reloads: a bug, fixed next
-    r"has an update listener and should use it for scheduling a reload",
-)
+@pytest.mark.allow_log(r"^Meter at 127\.0\.0\.1:1 is unavailable: cannot connect")
 async def test_reconfigure(hass: HomeAssistant, repeating: TcpMeter) -> None:
     """Reconfigure moves the meter to a new address; another meter is refused."""
     entry = network_entry(1, unique_id=V5_ID)
@@ -364,3 +363,76 @@ async def test_options_database_url(
     await hass.async_block_till_done()
     assert entry.runtime_data.store.list_readings(entry.runtime_data.meter_id) == (0, [])
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    ("payload", "title"),
+    [
+        (telegram("iskra_ie.txt"), "Iskra MIE5T-200"),  # "/ISk5" 0x02 "MIE5T-200"
+        (edited("v5.txt", ("/ISk5\\2MT382-1000", "/ISk5\xabMT382-1000")), "Iskra MT382-1000"),
+    ],
+    ids=["byte_0x02", "latin_1"],
+)
+async def test_title_is_printable(
+    hass: HomeAssistant, socket_enabled: None, payload: bytes, title: str
+) -> None:
+    """Bytes of the identification line that are no text stay out of the title."""
+    meter = TcpMeter(repeat=payload)
+    await meter.start()
+    result = await _network_flow(hass, meter.port)
+    await meter.stop()
+    assert (result["description_placeholders"] or {})["meter"] == title
+
+
+async def test_meter_without_equipment_id(
+    hass: HomeAssistant, socket_enabled: None, device_registry: dr.DeviceRegistry
+) -> None:
+    """A Swedish meter sends no id: it is known by the entry, not by its address.
+
+    It can move to another address, shows no address as its serial number, and the same
+    address cannot be added twice.
+    """
+    meter = TcpMeter(repeat=SWEDEN.encode())
+    moved = TcpMeter(repeat=SWEDEN.encode())
+    await meter.start()
+    await moved.start()
+    try:
+        result = await _network_flow(hass, meter.port)
+        assert (result["description_placeholders"] or {})["equipment_id"] == "-"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"specification": "5S"}
+        )
+        entry = result["result"]
+        assert entry.unique_id is None
+        await until(hass, lambda: has_state(hass, ENERGY, "6678.394"))
+        coordinator = entry.runtime_data
+        assert coordinator.meter_id == entry.entry_id
+        assert statistic_object_id(coordinator.meter_id) == entry.entry_id.lower()
+        device = device_registry.async_get_device_by_identifier(
+            (DOMAIN, entry.entry_id), entry.entry_id
+        )
+        assert device is not None
+        assert (device.manufacturer, device.model, device.serial_number) == (
+            "Elster",
+            "53833635_A",
+            None,
+        )
+
+        result = await _network_flow(hass, meter.port)
+        assert result["reason"] == "already_configured"
+
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": "127.0.0.1", "port": moved.port}
+        )
+        assert result["reason"] == "reconfigure_successful"
+        await hass.async_block_till_done()
+        assert entry.data["port"] == moved.port
+        assert entry.runtime_data.meter_id == entry.entry_id
+        await moved.wait_connected(2)  # the probe's, then the reader's
+        await unload_meters(hass)
+    finally:
+        await meter.stop()
+        await moved.stop()

@@ -138,11 +138,9 @@ async def test_new_mbus_meter_appears(
     await until(hass, lambda: hass.states.get("sensor.water_meter_water_consumption") is not None)
     assert state_of(hass, "sensor.water_meter_water_consumption") == "12.345"
     water = device_registry.async_get_device_by_identifier(
-        (DOMAIN, "3853414731323334353637383930"), entry.entry_id
+        (DOMAIN, f"{V5_ID}_mbus_id_3853414731323334353637383930"), entry.entry_id
     )
-    meter = device_registry.async_get_device_by_identifier(
-        (DOMAIN, "4B384547303034303436333935353037"), entry.entry_id
-    )
+    meter = device_registry.async_get_device_by_identifier((DOMAIN, V5_ID), entry.entry_id)
     assert water is not None
     assert meter is not None
     assert water.via_device_id == meter.id
@@ -172,9 +170,9 @@ async def test_only_a_gone_mbus_meter_can_be_removed(
         assert found is not None
         return found
 
-    water = device("3853414731323334353637383930")
-    gas = device("3232323241424344313233343536373839")
-    meter = device("4B384547303034303436333935353037")
+    water = device(f"{V5_ID}_mbus_id_3853414731323334353637383930")
+    gas = device(f"{V5_ID}_mbus_id_3232323241424344313233343536373839")
+    meter = device(V5_ID)
     removable = partial(async_remove_config_entry_device, hass, entry)
     assert [await removable(each) for each in (water, gas, meter)] == [False, False, False]
     await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.555*kW)"))

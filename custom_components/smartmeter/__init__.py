@@ -22,6 +22,7 @@ from homeassistant.exceptions import ConfigEntryNotReady, ServiceValidationError
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
+    entity_registry as er,
     issue_registry as ir,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -36,6 +37,7 @@ from .const import (
     CONF_DATABASE_URL,
     CONF_ENCRYPTION_KEY,
     CONF_FORWARD_TARGETS,
+    CONF_METER_ID,
     CONF_RETENTION_HOURS,
     CONF_SERIAL_SETTINGS,
     CONF_SPECIFICATION,
@@ -46,10 +48,11 @@ from .const import (
     RETENTION_OFF,
 )
 from .contracts import entry_contracts, sync_contracts
-from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator
-from .entity import mbus_device_id, meter_device_id
+from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator, entry_meter_id
+from .entity import mbus_device_id
 from .forward import Forwarder, ForwardQueue, Target
 from .meter.decode import TelegramDecoder
+from .meter.reading import mbus_key
 from .meter.specifications import SPECIFICATIONS, SerialSettings
 from .pvoutput_flow import SUBENTRY_PVOUTPUT
 from .pvoutput_runtime import async_start_pvoutput
@@ -57,6 +60,7 @@ from .pvoutput_sensor import PVOUTPUT_DEVICE_PREFIX
 from .pvoutput_source import interval_source
 from .reader.connection import Endpoint, NetworkPort, SerialPort
 from .reader.reader import MeterReader
+from .sensor import MBUS_SENSOR_KEYS
 from .statistics import LongTermStatistics
 from .store.errors import StoreError
 from .store.store import ReadingStore
@@ -191,6 +195,63 @@ def _sync_forward_issues(
         )
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Bring an entry of an older release up to date, keeping its entities and history."""
+    if entry.version > 1:
+        return False  # from a newer release
+    if entry.minor_version < 2:
+        await _async_migrate_to_meter_keyed_ids(hass, entry)
+    return True
+
+
+async def _async_migrate_to_meter_keyed_ids(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Version 1.2: M-Bus ids hold the entry's meter; an address is no unique id.
+
+    M-Bus devices were identified, and their entities' unique ids began, with the M-Bus
+    meter's own equipment id alone: they clashed with the electricity meter's when both sent
+    the same id, and between entries that see the same M-Bus meter. A meter without an
+    equipment id had its address as unique id; it keeps it as its meter id, which the reading
+    store and the long-term statistics know it by.
+    """
+    meter_id = entry_meter_id(entry)
+    data = dict(entry.data)
+    unique_id = entry.unique_id
+    endpoint = endpoint_from_data(data)
+    if endpoint is not None and unique_id == str(endpoint):
+        data[CONF_METER_ID] = unique_id
+        unique_id = None
+
+    def _old_mbus_id(identifier: str) -> bool:
+        return not (
+            identifier == meter_id
+            or identifier.startswith((f"{meter_id}_", PVOUTPUT_DEVICE_PREFIX))
+        )
+
+    device_registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
+        old = [identifier for domain, identifier in device.identifiers if domain == DOMAIN]
+        if len(old) == 1 and _old_mbus_id(old[0]):
+            device_registry.async_update_device(
+                device.id,
+                new_identifiers={(DOMAIN, mbus_device_id(meter_id, mbus_key(old[0])))},
+            )
+
+    @callback
+    def _new_unique_id(registered: er.RegistryEntry) -> dict[str, str] | None:
+        if registered.config_subentry_id is not None or not _old_mbus_id(registered.unique_id):
+            return None
+        for key in MBUS_SENSOR_KEYS:
+            suffix = f"_{key}"
+            if registered.unique_id.endswith(suffix):
+                equipment_id = registered.unique_id.removesuffix(suffix)
+                device_id = mbus_device_id(meter_id, mbus_key(equipment_id))
+                return {"new_unique_id": f"{device_id}{suffix}"}
+        return None
+
+    await er.async_migrate_entries(hass, entry.entry_id, _new_unique_id)
+    hass.config_entries.async_update_entry(entry, data=data, unique_id=unique_id, minor_version=2)
+
+
 async def _async_reload(hass: HomeAssistant, entry: ConfigEntry) -> None:
     hass.config_entries.async_schedule_reload(entry.entry_id)
 
@@ -273,7 +334,7 @@ async def _async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) 
         dr.async_get(hass)
         .async_get_or_create(
             config_entry_id=entry.entry_id,
-            identifiers={(DOMAIN, entry.unique_id or entry.entry_id)},
+            identifiers={(DOMAIN, coordinator.meter_id)},
             translation_key="electricity_meter",
         )
         .id
@@ -347,9 +408,8 @@ async def async_remove_config_entry_device(
     reading = coordinator.data
     if reading is None:
         return False
-    in_use = {meter_device_id(coordinator)} | {
-        mbus_device_id(coordinator, mbus) for mbus in reading.mbus.values()
-    }
+    meter_id = coordinator.meter_id
+    in_use = {meter_id} | {mbus_device_id(meter_id, key) for key in reading.mbus}
     own = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
     return not own & in_use and not any(
         identifier.startswith(PVOUTPUT_DEVICE_PREFIX) for identifier in own

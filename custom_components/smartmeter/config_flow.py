@@ -8,7 +8,9 @@ import re
 from typing import Any, Final
 
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
@@ -56,7 +58,7 @@ from .contracts import (
     contract_title,
 )
 from .coordinator import SmartMeterConfigEntry
-from .meter.reading import to_reading
+from .meter.reading import equipment_id_text, to_reading
 from .meter.specifications import SERIAL_CANDIDATES, SPECIFICATIONS
 from .pvoutput_flow import SUBENTRY_PVOUTPUT, PVOutputSubentryFlow
 from .reader.connection import Endpoint, NetworkPort, SerialPort
@@ -164,10 +166,19 @@ def _endpoint_from_input(user_input: dict[str, Any]) -> Endpoint:
     return NetworkPort(user_input[CONF_HOST].strip(), int(user_input[CONF_PORT]))
 
 
+def _endpoint_match(endpoint: Endpoint) -> dict[str, Any]:
+    """Return the entry data that tells an entry reading this endpoint."""
+    if isinstance(endpoint, SerialPort):
+        return {CONF_DEVICE: endpoint.device}
+    return {CONF_HOST: endpoint.host, CONF_PORT: endpoint.port}
+
+
 class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a meter: choose the connection, then we detect the rest."""
 
     VERSION = 1
+    # 2: meters without an equipment id have no unique id; M-Bus unique ids hold the meter's.
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with nothing detected."""
@@ -288,15 +299,30 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         except ProbeError as err:
             errors["base"] = err.reason
             return None
-        unique_id = self._result.equipment_id or str(self._result.endpoint)
-        await self.async_set_unique_id(unique_id, raise_on_progress=False)
-        if self.source == "reconfigure":
-            self._abort_if_unique_id_mismatch(reason="wrong_meter")
-            return self.async_update_reload_and_abort(
-                self._get_reconfigure_entry(), data_updates=self._entry_data()
-            )
-        self._abort_if_unique_id_configured()
+        # A meter that sends no equipment id has no unique id: its address could change.
+        equipment_id = self._result.equipment_id
+        if self.source == SOURCE_RECONFIGURE:
+            entry = self._get_reconfigure_entry()
+            if equipment_id != entry.unique_id:
+                return self.async_abort(reason="wrong_meter")
+            return self._async_update_entry(entry)
+        if equipment_id is None:
+            self._async_abort_entries_match(_endpoint_match(self._result.endpoint))
+        else:
+            await self.async_set_unique_id(equipment_id, raise_on_progress=False)
+            self._abort_if_unique_id_configured()
         return await self.async_step_confirm()
+
+    def _async_update_entry(self, entry: ConfigEntry) -> ConfigFlowResult:
+        """Save the new connection or key, keeping the meter type; then reload the entry.
+
+        A loaded entry's update listener reloads it; one whose setup failed has none.
+        """
+        if entry.state is not ConfigEntryState.LOADED:
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_update_and_abort(
+            entry, data_updates=self._entry_data(entry.data[CONF_SPECIFICATION])
+        )
 
     def _entry_data(self, specification: str | None = None) -> dict[str, Any]:
         assert self._result is not None
@@ -340,7 +366,9 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
                 "line": result.endpoint.settings.label
                 if isinstance(result.endpoint, SerialPort)
                 else "TCP",
-                "equipment_id": result.equipment_id or "-",
+                "equipment_id": equipment_id_text(result.equipment_id)
+                if result.equipment_id
+                else "-",
             },
         )
 

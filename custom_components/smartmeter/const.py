@@ -19,6 +19,8 @@ CONF_API_KEY: Final = "api_key"
 CONF_DATABASE_URL: Final = "database_url"
 CONF_FORWARD_TARGETS: Final = "forward_targets"
 CONF_RETENTION_HOURS: Final = "retention_hours"
+# The meter id of an entry whose meter sends no equipment id, set up by an older release.
+CONF_METER_ID: Final = "meter_id"
 
 # DSMR-reader's retention choices, in hours: readings older than this are thinned.
 RETENTION_CHOICES: Final = (168, 744, 2232, 4464, 8784)

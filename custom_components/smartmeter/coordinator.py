@@ -16,6 +16,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_METER_ID,
     CONF_MIN_UPDATE_INTERVAL,
     DEFAULT_MIN_UPDATE_INTERVAL,
     DOMAIN,
@@ -43,6 +44,15 @@ if TYPE_CHECKING:
 type SmartMeterConfigEntry = ConfigEntry[SmartMeterCoordinator]
 
 
+def entry_meter_id(entry: ConfigEntry) -> str:
+    """Return the id of an entry's meter in the reading store, the statistics and devices.
+
+    It is the equipment id the meter was set up with; for a meter that sends none, the
+    entry's id, or the address older releases took for it (kept in the entry's data).
+    """
+    return str(entry.data.get(CONF_METER_ID) or entry.unique_id or entry.entry_id)
+
+
 class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
     """Holds the newest reading of one meter; the reader pushes, nothing polls."""
 
@@ -63,7 +73,7 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         self.decoder = decoder
         self.store = store
         # The meter's key in the reading store, which may hold several meters.
-        self.meter_id = entry.unique_id or entry.entry_id
+        self.meter_id = entry_meter_id(entry)
         # Telegrams the API refused; the reader counts its own.
         self.api_rejected = 0
         self.forwarder: Forwarder | None = None
@@ -86,6 +96,13 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         self._pushed_shown_at = -PUSHED_UPDATE_EVERY
         self._cancel_pushed_update: CALLBACK_TYPE | None = None
         entry.async_on_unload(self._async_cancel_pushed_update)
+
+    @property
+    def equipment_id(self) -> str | None:
+        """Return the electricity meter's equipment id as the newest telegram sends it."""
+        name = self.specification.equipment_id
+        value = self.data.values.get(name) if self.data is not None and name else None
+        return value if isinstance(value, str) and value else None
 
     @property
     def rejected_telegrams(self) -> int:

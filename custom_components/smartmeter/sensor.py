@@ -22,13 +22,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator
-from .entity import (
-    SmartMeterEntity,
-    mbus_device_id,
-    mbus_device_info,
-    meter_device_id,
-    meter_device_info,
-)
+from .entity import SmartMeterEntity, mbus_device_id, mbus_device_info, meter_device_info
 from .meter.reading import (
     MBUS_GAS,
     MBUS_HEAT,
@@ -39,6 +33,7 @@ from .meter.reading import (
     Peak,
     PowerFailure,
     Value,
+    equipment_id_text,
 )
 from .pvoutput_sensor import add_pvoutput_sensors
 
@@ -330,7 +325,7 @@ METER_SENSORS: Final[tuple[MeterSensorDescription, ...]] = (
     ),
     _diagnostic("MSN_MBUS_SWITCH_POSITION", "mbus_switch_position"),
     *(
-        _diagnostic(key, "equipment_identifier")
+        _diagnostic(key, "equipment_identifier", state_fn=equipment_id_text)
         for key in (
             "EQUIPMENT_IDENTIFIER",
             "BELGIUM_EQUIPMENT_IDENTIFIER",
@@ -369,6 +364,12 @@ _MBUS_READINGS: Final = {
     MBUS_HEAT: ("heat_energy", SensorDeviceClass.ENERGY),
     MBUS_HEAT_COOL: ("heat_energy", SensorDeviceClass.ENERGY),
 }
+
+
+def _mbus_equipment_id(mbus: MBusReading) -> str | None:
+    return equipment_id_text(mbus.equipment_id) if mbus.equipment_id else None
+
+
 _MBUS_DIAGNOSTICS: Final = tuple(
     MBusSensorDescription(
         key=key,
@@ -376,14 +377,18 @@ _MBUS_DIAGNOSTICS: Final = tuple(
         device_class=device_class,
         entity_category=DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=attrgetter(attribute),
+        value_fn=value_fn,
     )
-    for key, attribute, device_class in (
-        ("measured_at", "measured_at", SensorDeviceClass.TIMESTAMP),
-        ("equipment_identifier", "equipment_id", None),
-        ("valve_position", "valve_position", None),
+    for key, value_fn, device_class in (
+        ("measured_at", attrgetter("measured_at"), SensorDeviceClass.TIMESTAMP),
+        ("equipment_identifier", _mbus_equipment_id, None),
+        ("valve_position", attrgetter("valve_position"), None),
     )
 )
+
+
+# What an M-Bus meter's unique ids end in.
+MBUS_SENSOR_KEYS: Final = ("reading", "last_hour", *(each.key for each in _MBUS_DIAGNOSTICS))
 
 
 def mbus_descriptions(mbus: MBusReading) -> list[MBusSensorDescription]:
@@ -568,7 +573,7 @@ class MeterSensor(SmartMeterSensor):
         super().__init__(
             coordinator,
             description,
-            f"{meter_device_id(coordinator)}_{description.key.lower()}",
+            f"{coordinator.meter_id}_{description.key.lower()}",
             meter_device_info(coordinator),
         )
 
@@ -591,7 +596,7 @@ class MeterSensor(SmartMeterSensor):
 
 
 class MBusSensor(SmartMeterSensor):
-    """A value of a meter on the M-Bus."""
+    """A value of a meter on the M-Bus, whichever channel it is on."""
 
     entity_description: MBusSensorDescription
 
@@ -599,19 +604,26 @@ class MBusSensor(SmartMeterSensor):
         self,
         coordinator: SmartMeterCoordinator,
         description: MBusSensorDescription,
+        key: str,
         mbus: MBusReading,
+        removed: Callable[[str], None],
     ) -> None:
-        """Set up for the M-Bus channel the meter is on."""
-        self._channel = mbus.channel
+        """Set up for the M-Bus meter with this key; ``removed`` is told of its deletion."""
+        self._key = key
+        self._removed = removed
         super().__init__(
             coordinator,
             description,
-            f"{mbus_device_id(coordinator, mbus)}_{description.key}",
-            mbus_device_info(coordinator, mbus),
+            f"{mbus_device_id(coordinator.meter_id, key)}_{description.key}",
+            mbus_device_info(coordinator, key, mbus),
         )
 
+    async def async_removed_from_registry(self) -> None:
+        """Let the meter's entities be made again if it comes back after its device was deleted."""
+        self._removed(self._key)
+
     def _value(self, reading: MeterReading) -> StateType | datetime:
-        mbus = reading.mbus.get(self._channel)
+        mbus = reading.mbus.get(self._key)
         if mbus is None:
             return None
         value = self.entity_description.value_fn(mbus)
@@ -627,7 +639,7 @@ class RejectedTelegramsSensor(SmartMeterSensor):
         super().__init__(
             coordinator,
             REJECTED_TELEGRAMS,
-            f"{meter_device_id(coordinator)}_rejected_telegrams",
+            f"{coordinator.meter_id}_rejected_telegrams",
             meter_device_info(coordinator),
         )
 
@@ -643,7 +655,7 @@ async def async_setup_entry(
     """Add sensors for the values the meter sends, as they first appear, and the exports'."""
     coordinator = entry.runtime_data
     known: set[str] = set()
-    known_channels: set[int] = set()
+    known_mbus: set[str] = set()
 
     @callback
     def add_new_sensors() -> None:
@@ -657,13 +669,13 @@ async def async_setup_entry(
             known.add(key)
             if (description := _METER_SENSORS_BY_KEY.get(key)) is not None:
                 entities.append(MeterSensor(coordinator, description, reading.units.get(key)))
-        for channel in reading.mbus.keys() - known_channels:
-            mbus = reading.mbus[channel]
+        for key in reading.mbus.keys() - known_mbus:
+            mbus = reading.mbus[key]
             if mbus.reading is None or mbus.unit is None:  # an empty channel
                 continue
-            known_channels.add(channel)
+            known_mbus.add(key)
             entities.extend(
-                MBusSensor(coordinator, description, mbus)
+                MBusSensor(coordinator, description, key, mbus, known_mbus.discard)
                 for description in mbus_descriptions(mbus)
             )
         if entities:
