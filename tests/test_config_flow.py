@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigFlowResult,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.statistics import statistic_object_id
@@ -22,6 +30,7 @@ from .meters import PtyMeter, TcpMeter, edited, repeat_on_pty, telegram
 from .test_meter import LUXEMBOURG, SWEDEN
 
 KEY = "0123456789ABCDEF0123456789ABCDEF"
+OLD_KEY = "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
 V5_ID = "4B384547303034303436333935353037"
 ENERGY = "sensor.electricity_meter_energy_consumption"
 
@@ -436,3 +445,75 @@ async def test_meter_without_equipment_id(
     finally:
         await meter.stop()
         await moved.stop()
+
+
+@pytest.fixture
+async def sagemcom(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[TcpMeter]:
+    """An Austrian Sagemcom meter sending frames encrypted with KEY; it outlives the entries."""
+    meter = TcpMeter(repeat=encrypt(telegram("sagemcom_t210_d_r.txt")))
+    await meter.start()
+    yield meter
+    await unload_meters(hass)
+    await meter.stop()
+
+
+async def test_reconfigure_changes_the_key(hass: HomeAssistant, sagemcom: TcpMeter) -> None:
+    """Reconfiguring an encrypted meter asks for its key; a wrong one may be corrected."""
+    entry = network_entry(
+        sagemcom.port, "SAGEMCOM_T210_D_R", unique_id=None, encryption_key=OLD_KEY
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    schema = result["data_schema"]
+    assert schema is not None
+    assert "encryption_key" in schema.schema
+    connection = {"host": "127.0.0.1", "port": sagemcom.port}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**connection, "encryption_key": OLD_KEY}
+    )
+    assert (result["step_id"], result["errors"]) == ("reconfigure", {"base": "invalid_key"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**connection, "encryption_key": f" {KEY} "}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["encryption_key"] == KEY
+    assert entry.data["specification"] == "SAGEMCOM_T210_D_R"
+    await until(hass, lambda: has_state(hass, ENERGY, "6545.766"))
+
+
+@pytest.mark.allow_log(r"is unavailable: no valid telegram for 1\.5 s")
+@pytest.mark.usefixtures("short_silence")
+async def test_wrong_key_asks_for_the_new_one(
+    hass: HomeAssistant, sagemcom: TcpMeter, issue_registry: ir.IssueRegistry
+) -> None:
+    """Telegrams that keep failing to decrypt: a repair says so and the new key is asked for."""
+    entry = network_entry(
+        sagemcom.port, "SAGEMCOM_T210_D_R", unique_id=None, encryption_key=OLD_KEY
+    )
+    await setup_entry(hass, entry)
+    reader = entry.runtime_data.reader
+    assert reader is not None
+    await until(hass, lambda: reader.stats.undecryptable >= 3)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=1))
+    await hass.async_block_till_done()
+    issue = issue_registry.async_get_issue(DOMAIN, f"no_telegrams_{entry.entry_id}")
+    assert issue is not None
+    assert (issue.translation_key, issue.severity) == ("wrong_key", ir.IssueSeverity.ERROR)
+    assert issue.translation_placeholders == {
+        "title": "Test meter",
+        "port": f"127.0.0.1:{sagemcom.port}",
+        "minutes": "10",
+    }
+    [flow] = entry.async_get_active_flows(hass, {SOURCE_REAUTH})
+    assert flow["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"encryption_key": OLD_KEY}
+    )
+    assert (result["step_id"], result["errors"]) == ("reauth_confirm", {"base": "invalid_key"})
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"encryption_key": KEY}
+    )
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["encryption_key"] == KEY
+    await until(hass, lambda: has_state(hass, ENERGY, "6545.766"))
+    assert issue_registry.async_get_issue(DOMAIN, f"no_telegrams_{entry.entry_id}") is None

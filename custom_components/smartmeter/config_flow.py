@@ -8,6 +8,7 @@ import re
 from typing import Any, Final
 
 from homeassistant.config_entries import (
+    SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigEntryState,
@@ -159,6 +160,12 @@ _NETWORK_SCHEMA: Final = vol.Schema(
 )
 
 
+_KEY_SELECTOR: Final = selector.TextSelector(
+    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+)
+_KEY_SCHEMA: Final = vol.Schema({vol.Required(CONF_ENCRYPTION_KEY): _KEY_SELECTOR})
+
+
 def _endpoint_from_input(user_input: dict[str, Any]) -> Endpoint:
     """Return the endpoint a serial or network form describes; probing sets the line."""
     if CONF_DEVICE in user_input:
@@ -230,6 +237,8 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             self._endpoint = _endpoint_from_input(user_input)
+            if CONF_ENCRYPTION_KEY in user_input:
+                self._encryption_key = user_input[CONF_ENCRYPTION_KEY].strip()
             if (result := await self._async_probe(errors)) is not None:
                 return result
         return self.async_show_form(
@@ -263,30 +272,33 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the key of a meter that encrypts its telegrams."""
+        return await self._async_key_step("encryption_key", user_input)
+
+    async def _async_key_step(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        placeholders: dict[str, str] | None = None,
+    ) -> ConfigFlowResult:
+        """Ask for the key, then listen to the meter with it."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            key = user_input[CONF_ENCRYPTION_KEY].strip()
-            if not _KEY_FORMAT.fullmatch(key):
-                errors["base"] = "invalid_key"
-            else:
-                self._encryption_key = key
-                if (result := await self._async_probe(errors)) is not None:
-                    return result
+            self._encryption_key = user_input[CONF_ENCRYPTION_KEY].strip()
+            if (result := await self._async_probe(errors)) is not None:
+                return result
         return self.async_show_form(
-            step_id="encryption_key",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_ENCRYPTION_KEY): selector.TextSelector(
-                        selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-                    )
-                }
-            ),
+            step_id=step_id,
+            data_schema=_KEY_SCHEMA,
             errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def _async_probe(self, errors: dict[str, str]) -> ConfigFlowResult | None:
         """Listen to the meter; go on to the next step, or fill ``errors``."""
         assert self._endpoint is not None
+        if self._encryption_key is not None and not _KEY_FORMAT.fullmatch(self._encryption_key):
+            errors["base"] = "invalid_key"
+            return None
         try:
             self._result = await probe(
                 self._endpoint,
@@ -301,8 +313,12 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
             return None
         # A meter that sends no equipment id has no unique id: its address could change.
         equipment_id = self._result.equipment_id
-        if self.source == SOURCE_RECONFIGURE:
-            entry = self._get_reconfigure_entry()
+        if self.source in (SOURCE_RECONFIGURE, SOURCE_REAUTH):
+            entry = (
+                self._get_reauth_entry()
+                if self.source == SOURCE_REAUTH
+                else self._get_reconfigure_entry()
+            )
             if equipment_id != entry.unique_id:
                 return self.async_abort(reason="wrong_meter")
             return self._async_update_entry(entry)
@@ -380,9 +396,27 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         endpoint = endpoint_from_data(dict(entry.data))
         if endpoint is None:
             return self.async_abort(reason="push_only")
-        self._encryption_key = entry.data.get(CONF_ENCRYPTION_KEY)
         schema = _SERIAL_SCHEMA if isinstance(endpoint, SerialPort) else _NETWORK_SCHEMA
+        if CONF_ENCRYPTION_KEY in entry.data:
+            # The key may have changed with the address (a new meter or dongle).
+            schema = schema.extend({vol.Required(CONF_ENCRYPTION_KEY): _KEY_SELECTOR})
         return await self._async_connection_step("reconfigure", schema, user_input, entry.data)
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Ask for a new key: the meter's telegrams no longer decrypt with the one saved."""
+        self._endpoint = endpoint_from_data(dict(entry_data))
+        if self._endpoint is None:
+            return self.async_abort(reason="push_only")
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the key from the grid operator and try it on the meter."""
+        entry = self._get_reauth_entry()
+        return await self._async_key_step(
+            "reauth_confirm", user_input, {"title": entry.title, "port": str(self._endpoint)}
+        )
 
 
 class SmartMeterOptionsFlow(OptionsFlow):

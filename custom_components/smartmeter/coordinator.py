@@ -21,10 +21,12 @@ from .const import (
     DEFAULT_MIN_UPDATE_INTERVAL,
     DOMAIN,
     ISSUE_NO_TELEGRAMS,
+    ISSUE_WRONG_KEY,
     LOGGER,
     NO_TELEGRAMS_AFTER,
     NO_TELEGRAMS_CHECK_EVERY,
     PUSHED_UPDATE_EVERY,
+    WRONG_KEY_AFTER,
 )
 from .forward import Forwarder, ForwardQueueError
 from .meter.aggregate import GasTracker, UpdateThrottle, add_derived_values
@@ -232,25 +234,34 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
 
     @callback
     def _async_check_silence(self, _now: datetime) -> None:
+        """Raise a repair issue for a meter that sends nothing usable, saying why if known.
+
+        Telegrams that keep failing to decrypt mean a wrong key: the user is asked for the
+        right one (reauthentication) at once, without waiting for the silence to last.
+        """
         reader = self.reader
         assert reader is not None
-        if not self._issue_open and reader.silent_while_connected(
-            NO_TELEGRAMS_AFTER.total_seconds()
-        ):
-            self._issue_open = True
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                self._issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=ISSUE_NO_TELEGRAMS,
-                translation_placeholders={
-                    "title": self.config_entry.title,
-                    "port": str(reader.endpoint),
-                    "minutes": str(int(NO_TELEGRAMS_AFTER.total_seconds() // 60)),
-                },
-            )
+        if self._issue_open:
+            return
+        wrong_key = reader.stats.undecryptable >= WRONG_KEY_AFTER
+        if not wrong_key and not reader.silent_while_connected(NO_TELEGRAMS_AFTER.total_seconds()):
+            return
+        self._issue_open = True
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR if wrong_key else ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_WRONG_KEY if wrong_key else ISSUE_NO_TELEGRAMS,
+            translation_placeholders={
+                "title": self.config_entry.title,
+                "port": str(reader.endpoint),
+                "minutes": str(int(NO_TELEGRAMS_AFTER.total_seconds() // 60)),
+            },
+        )
+        if wrong_key:
+            self.config_entry.async_start_reauth(self.hass)
 
 
 def _log_store_failure(future: Future[list[int]]) -> None:
