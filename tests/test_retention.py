@@ -60,7 +60,8 @@ async def test_retention_thins_old_hours(hass: HomeAssistant) -> None:
     assert await counts(hass, entry) == (182, 181)
 
     async_fire_time_changed(hass, dt_util.utcnow() + RETENTION_INTERVAL + timedelta(seconds=1))
-    await hass.async_block_till_done()
+    # The timer runs its job as a background task.
+    await hass.async_block_till_done(wait_background_tasks=True)
     # The first and last of each old hour stay. Minute records are stamped at the minute's end:
     # the old ones fall in four hours, the last of which holds only one.
     assert await counts(hass, entry) == (3 * 2 + 2, 3 * 2 + 1 + 1)
