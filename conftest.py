@@ -6,13 +6,17 @@ from collections.abc import AsyncIterator, Iterator
 import faulthandler
 import logging
 import os
+from pathlib import Path
+import re
 import sys
 import threading
 from unittest.mock import PropertyMock, patch
 
+from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.smartmeter.reader.reader import MeterReader
+from tests.common import unload_meters
 from tests.meters import PtyMeter, TcpMeter
 
 # The Home Assistant test plugin logs every SQL statement (for the recorder's tests) and aiohttp's
@@ -55,16 +59,83 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config.stash[_EXIT_STATUS] = exitstatus
 
 
+_TESTS = Path(__file__).parent / "tests"
+_INTEGRATION = "custom_components.smartmeter"
+# Home Assistant warns about every custom integration it loads, and asyncio's debug mode about
+# slow steps, which depends on the machine's load.
+_ALWAYS_ALLOWED = re.compile(r"^We found a custom integration smartmeter |^Executing <.* took ")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker that lets a test expect warnings from the integration."""
+    config.addinivalue_line(
+        "markers",
+        "allow_log(*patterns): warnings and errors of the integration that this test provokes "
+        "on purpose; each pattern is a regular expression searched in the message",
+    )
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _about_integration(record: logging.LogRecord) -> bool:
+    """Tell whether a record comes from the integration or is Home Assistant's about it."""
+    if record.name == _INTEGRATION or record.name.startswith(f"{_INTEGRATION}."):
+        return True
+    message = record.getMessage()
+    return "smartmeter" in message and not _ALWAYS_ALLOWED.search(message)
+
+
+@pytest.fixture
+def integration_log_is_clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test whose run logs a warning or error of the integration it did not expect.
+
+    Everything from Home Assistant's start to its stop counts: the fixture is set up before
+    ``hass`` (``auto_enable_custom_integrations`` asks for it first) and checks after ``hass``
+    has stopped. A test that provokes warnings on purpose lists them with
+    ``@pytest.mark.allow_log(r"pattern", ...)``.
+    """
+    collector = _Collector()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    try:
+        yield
+    finally:
+        root.removeHandler(collector)
+    if not request.node.path.is_relative_to(_TESTS):
+        return  # benchmarks push the integration to its limits
+    allowed = [
+        re.compile(pattern)
+        for marker in request.node.iter_markers("allow_log")
+        for pattern in marker.args
+    ]
+    unexpected = [
+        f"{record.levelname} {record.name}: {record.getMessage()}"
+        for record in collector.records
+        if _about_integration(record)
+        and not any(pattern.search(record.getMessage()) for pattern in allowed)
+    ]
+    if unexpected:
+        pytest.fail("Unexpected log records:\n" + "\n".join(unexpected), pytrace=False)
+
+
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Load our integration from custom_components."""
+def auto_enable_custom_integrations(
+    integration_log_is_clean: None, enable_custom_integrations: None
+) -> None:
+    """Load our integration from custom_components; check the log it leaves."""
 
 
 @pytest.fixture(autouse=True)
 def fast_reader() -> Iterator[None]:
-    """Shorten the reader's watchdog and backoff so fault tests take seconds."""
+    """Shorten the reader's backoff and the flow's listening so fault tests take seconds."""
     with (
-        patch.object(MeterReader, "silence_timeout", 1.5),
         patch.object(MeterReader, "backoff_start", 0.05),
         patch.object(MeterReader, "backoff_max", 0.2),
         patch("custom_components.smartmeter.config_flow.PROBE_TIMEOUT", 3.0),
@@ -74,20 +145,29 @@ def fast_reader() -> Iterator[None]:
 
 
 @pytest.fixture
-async def tcp_meter(socket_enabled: None) -> AsyncIterator[TcpMeter]:
-    """A meter on a localhost TCP port, driven by the test."""
+async def tcp_meter(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[TcpMeter]:
+    """A meter on a localhost TCP port, driven by the test; it outlives the entries."""
     meter = TcpMeter()
     await meter.start()
     yield meter
+    await unload_meters(hass)
     await meter.stop()
 
 
 @pytest.fixture
-def pty_meter() -> Iterator[PtyMeter]:
-    """A meter on a pseudo-terminal at 115200 baud."""
+async def pty_meter(hass: HomeAssistant) -> AsyncIterator[PtyMeter]:
+    """A meter on a pseudo-terminal at 115200 baud; it outlives the entries."""
     meter = PtyMeter()
     yield meter
+    await unload_meters(hass)
     meter.close()
+
+
+@pytest.fixture
+def short_silence() -> Iterator[None]:
+    """Count a meter silent for 1.5 s as gone; only where wanted, as that logs a warning."""
+    with patch.object(MeterReader, "silence_timeout", 1.5):
+        yield
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ def network_entry(
     port: int,
     specification: str = "5",
     *,
-    unique_id: str = "4B384547303034303436333935353037",
+    unique_id: str | None = "4B384547303034303436333935353037",
     options: dict[str, Any] | None = None,
     **data: Any,
 ) -> MockConfigEntry:
@@ -49,6 +49,13 @@ def serial_entry(device: str, specification: str = "5", baudrate: int = 115200) 
             "specification": specification,
         },
     )
+
+
+async def unload_meters(hass: HomeAssistant) -> None:
+    """Unload the meters still loaded, as a user would before unplugging the meter."""
+    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+        await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:

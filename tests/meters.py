@@ -9,12 +9,24 @@ from pathlib import Path
 import termios
 from typing import Final
 
+from dsmr_parser.parsers import TelegramParser
+
 TELEGRAMS: Final = Path(__file__).resolve().parents[2] / "shared" / "telegrams"
 
 
 def telegram(name: str) -> bytes:
     """Return a real telegram, byte-exact."""
     return (TELEGRAMS / name).read_bytes()
+
+
+def edited(name: str, *changes: tuple[str, str]) -> bytes:
+    """Return a real telegram with lines changed (old text, new text) and its CRC recomputed."""
+    text = telegram(name).decode("latin-1")
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    body = text[: text.index("!") + 1]
+    return f"{body}{TelegramParser.crc16(body):04X}\r\n".encode("latin-1")
 
 
 class TcpMeter:

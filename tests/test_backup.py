@@ -138,11 +138,16 @@ def rows(path: Path, query: str) -> list[tuple[Any, ...]]:
         connection.close()
 
 
+# What the refusing target makes the forwarder log, once.
+REFUSED = r"refuses all telegrams \(HTTP 403: Invalid auth key\)"
+
+
 def timestamp_us(index: int) -> int:
     """Return the time of telegram index as stored: µs since the epoch."""
     return datetime_to_us(START + timedelta(seconds=index))
 
 
+@pytest.mark.allow_log(REFUSED)
 async def test_backup_during_ingest_burst(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, refusing_target: str
 ) -> None:
@@ -201,6 +206,7 @@ async def test_backup_during_ingest_burst(
     assert not {row[2] for row in copied_queue} & {TELEGRAMS[index].strip() for index in held}
 
 
+@pytest.mark.allow_log(REFUSED)
 async def test_home_assistant_backup_during_ingest_burst(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
@@ -245,6 +251,7 @@ async def test_home_assistant_backup_during_ingest_burst(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.allow_log(r"^The backup has not ended within 30 minutes")
 async def test_backup_that_never_ends_times_out(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
@@ -294,6 +301,9 @@ async def test_unload_during_backup(
     assert raised.value.translation_key == "backup_not_held"
 
 
+@pytest.mark.allow_log(
+    REFUSED, r"^Telegram could not be queued for forwarding: the forward queue is closed"
+)
 async def test_failing_hold_fails_the_backup_and_holds_nothing(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, refusing_target: str
 ) -> None:

@@ -4,23 +4,43 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigFlowResult,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.smartmeter.const import DOMAIN
+from custom_components.smartmeter.statistics import statistic_object_id
 
-from .common import has_state, network_entry, setup_entry, state_of, until, until_handled
-from .meters import PtyMeter, TcpMeter, repeat_on_pty, telegram
-from .test_meter import LUXEMBOURG
+from .common import (
+    has_state,
+    network_entry,
+    setup_entry,
+    state_of,
+    unload_meters,
+    until,
+    until_handled,
+)
+from .meters import PtyMeter, TcpMeter, edited, repeat_on_pty, telegram
+from .test_meter import LUXEMBOURG, SWEDEN
 
 KEY = "0123456789ABCDEF0123456789ABCDEF"
+OLD_KEY = "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
 V5_ID = "4B384547303034303436333935353037"
+ENERGY = "sensor.electricity_meter_energy_consumption"
 
 
 def encrypt(plain: bytes, key: str = KEY) -> bytes:
@@ -63,7 +83,7 @@ async def test_network_detects_and_creates(hass: HomeAssistant, repeating: TcpMe
         "specification": "DSMR 5",
         "port": f"127.0.0.1:{repeating.port}",
         "line": "TCP",
-        "equipment_id": V5_ID,
+        "equipment_id": "K8EG004046395507",  # as on the meter's case
     }
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"specification": "5"}
@@ -256,6 +276,7 @@ async def test_push_only(hass: HomeAssistant) -> None:
     assert result["reason"] == "push_only"
 
 
+@pytest.mark.allow_log(r"^Meter at 127\.0\.0\.1:1 is unavailable: cannot connect")
 async def test_reconfigure(hass: HomeAssistant, repeating: TcpMeter) -> None:
     """Reconfigure moves the meter to a new address; another meter is refused."""
     entry = network_entry(1, unique_id=V5_ID)
@@ -354,3 +375,148 @@ async def test_options_database_url(
     await hass.async_block_till_done()
     assert entry.runtime_data.store.list_readings(entry.runtime_data.meter_id) == (0, [])
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    ("payload", "title"),
+    [
+        (telegram("iskra_ie.txt"), "Iskra MIE5T-200"),  # "/ISk5" 0x02 "MIE5T-200"
+        (edited("v5.txt", ("/ISk5\\2MT382-1000", "/ISk5\xabMT382-1000")), "Iskra MT382-1000"),
+    ],
+    ids=["byte_0x02", "latin_1"],
+)
+async def test_title_is_printable(
+    hass: HomeAssistant, socket_enabled: None, payload: bytes, title: str
+) -> None:
+    """Bytes of the identification line that are no text stay out of the title."""
+    meter = TcpMeter(repeat=payload)
+    await meter.start()
+    result = await _network_flow(hass, meter.port)
+    await meter.stop()
+    assert (result["description_placeholders"] or {})["meter"] == title
+
+
+async def test_meter_without_equipment_id(
+    hass: HomeAssistant, socket_enabled: None, device_registry: dr.DeviceRegistry
+) -> None:
+    """A Swedish meter sends no id: it is known by the entry, not by its address.
+
+    It can move to another address, shows no address as its serial number, and the same
+    address cannot be added twice.
+    """
+    meter = TcpMeter(repeat=SWEDEN.encode())
+    moved = TcpMeter(repeat=SWEDEN.encode())
+    await meter.start()
+    await moved.start()
+    try:
+        result = await _network_flow(hass, meter.port)
+        assert (result["description_placeholders"] or {})["equipment_id"] == "-"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"specification": "5S"}
+        )
+        entry = result["result"]
+        assert entry.unique_id is None
+        await until(hass, lambda: has_state(hass, ENERGY, "6678.394"))
+        coordinator = entry.runtime_data
+        assert coordinator.meter_id == entry.entry_id
+        assert statistic_object_id(coordinator.meter_id) == entry.entry_id.lower()
+        device = device_registry.async_get_device_by_identifier(
+            (DOMAIN, entry.entry_id), entry.entry_id
+        )
+        assert device is not None
+        assert (device.manufacturer, device.model, device.serial_number) == (
+            "Elster",
+            "53833635_A",
+            None,
+        )
+
+        result = await _network_flow(hass, meter.port)
+        assert result["reason"] == "already_configured"
+
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": "127.0.0.1", "port": moved.port}
+        )
+        assert result["reason"] == "reconfigure_successful"
+        await hass.async_block_till_done()
+        assert entry.data["port"] == moved.port
+        assert entry.runtime_data.meter_id == entry.entry_id
+        await moved.wait_connected(2)  # the probe's, then the reader's
+        await unload_meters(hass)
+    finally:
+        await meter.stop()
+        await moved.stop()
+
+
+@pytest.fixture
+async def sagemcom(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[TcpMeter]:
+    """An Austrian Sagemcom meter sending frames encrypted with KEY; it outlives the entries."""
+    meter = TcpMeter(repeat=encrypt(telegram("sagemcom_t210_d_r.txt")))
+    await meter.start()
+    yield meter
+    await unload_meters(hass)
+    await meter.stop()
+
+
+async def test_reconfigure_changes_the_key(hass: HomeAssistant, sagemcom: TcpMeter) -> None:
+    """Reconfiguring an encrypted meter asks for its key; a wrong one may be corrected."""
+    entry = network_entry(
+        sagemcom.port, "SAGEMCOM_T210_D_R", unique_id=None, encryption_key=OLD_KEY
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    schema = result["data_schema"]
+    assert schema is not None
+    assert "encryption_key" in schema.schema
+    connection = {"host": "127.0.0.1", "port": sagemcom.port}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**connection, "encryption_key": OLD_KEY}
+    )
+    assert (result["step_id"], result["errors"]) == ("reconfigure", {"base": "invalid_key"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**connection, "encryption_key": f" {KEY} "}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["encryption_key"] == KEY
+    assert entry.data["specification"] == "SAGEMCOM_T210_D_R"
+    await until(hass, lambda: has_state(hass, ENERGY, "6545.766"))
+
+
+@pytest.mark.allow_log(r"is unavailable: no valid telegram for 1\.5 s")
+@pytest.mark.usefixtures("short_silence")
+async def test_wrong_key_asks_for_the_new_one(
+    hass: HomeAssistant, sagemcom: TcpMeter, issue_registry: ir.IssueRegistry
+) -> None:
+    """Telegrams that keep failing to decrypt: a repair says so and the new key is asked for."""
+    entry = network_entry(
+        sagemcom.port, "SAGEMCOM_T210_D_R", unique_id=None, encryption_key=OLD_KEY
+    )
+    await setup_entry(hass, entry)
+    reader = entry.runtime_data.reader
+    assert reader is not None
+    await until(hass, lambda: reader.stats.undecryptable >= 3)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=1))
+    await hass.async_block_till_done()
+    issue = issue_registry.async_get_issue(DOMAIN, f"no_telegrams_{entry.entry_id}")
+    assert issue is not None
+    assert (issue.translation_key, issue.severity) == ("wrong_key", ir.IssueSeverity.ERROR)
+    assert issue.translation_placeholders == {
+        "title": "Test meter",
+        "port": f"127.0.0.1:{sagemcom.port}",
+        "minutes": "10",
+    }
+    [flow] = entry.async_get_active_flows(hass, {SOURCE_REAUTH})
+    assert flow["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"encryption_key": OLD_KEY}
+    )
+    assert (result["step_id"], result["errors"]) == ("reauth_confirm", {"base": "invalid_key"})
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"encryption_key": KEY}
+    )
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["encryption_key"] == KEY
+    await until(hass, lambda: has_state(hass, ENERGY, "6545.766"))
+    assert issue_registry.async_get_issue(DOMAIN, f"no_telegrams_{entry.entry_id}") is None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 from unittest.mock import patch
 
 from dsmr_parser.parsers import TelegramParser
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import mock_restore_cache_with_extra_data
 
@@ -21,6 +22,9 @@ TOTAL = "sensor.electricity_meter_energy_consumption_tariff_1"
 POWER = "sensor.electricity_meter_power_consumption"
 GAS_HOUR = "sensor.gas_meter_gas_consumption_last_hour"
 V5 = telegram("v5.txt").decode()
+V5_ID = "4B384547303034303436333935353037"
+TOTAL_ID = f"{V5_ID}_electricity_used_tariff_1"
+KWH = {"native_unit_of_measurement": "kWh"}
 
 
 def line(old: str, new: str) -> bytes:
@@ -44,19 +48,76 @@ async def test_zero_total_is_ignored(hass: HomeAssistant, tcp_meter: TcpMeter) -
 
 async def test_zero_total_ignored_after_restart(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
     """The last total survives a restart, so a zero right after it is still a glitch."""
+    entry = network_entry(tcp_meter.port)
+    owner = {"config_entry_id": entry.entry_id, "unique_id": TOTAL_ID}
     mock_restore_cache_with_extra_data(
-        hass,
-        [
-            (
-                State(TOTAL, "4.5"),
-                {"native_value": 4.5, "native_unit_of_measurement": "kWh"},
-            )
-        ],
+        hass, [(State(TOTAL, "4.5"), {"native_value": 4.5, **KWH, **owner})]
     )
-    await setup_entry(hass, network_entry(tcp_meter.port))
+    await setup_entry(hass, entry)
     await tcp_meter.send(line("1-0:1.8.1(000004.426*kWh)", "1-0:1.8.1(000000.000*kWh)"))
     await until(hass, lambda: hass.states.get(POWER) is not None)
     assert state_of(hass, TOTAL) == "4.5"
+
+
+@pytest.mark.parametrize(("written_after_registered", "shown"), [(True, "4.5"), (False, "0.0")])
+async def test_total_stored_by_an_older_release(
+    hass: HomeAssistant,
+    tcp_meter: TcpMeter,
+    entity_registry: er.EntityRegistry,
+    written_after_registered: bool,
+    shown: str,
+) -> None:
+    """A state stored without its owner is the entity's own if written after it was registered.
+
+    So the zero guard holds across the update to this release, and a state the entity id's
+    previous holder left behind is not taken for this meter's.
+    """
+    entry = network_entry(tcp_meter.port)
+    entry.add_to_hass(hass)
+    registered = entity_registry.async_get_or_create(
+        "sensor", DOMAIN, TOTAL_ID, config_entry=entry, suggested_object_id=TOTAL[7:]
+    )
+    assert registered.entity_id == TOTAL
+    written = registered.created_at + timedelta(seconds=1 if written_after_registered else -1)
+    mock_restore_cache_with_extra_data(
+        hass, [(State(TOTAL, "4.5", last_updated=written), {"native_value": 4.5, **KWH})]
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await tcp_meter.send(line("1-0:1.8.1(000004.426*kWh)", "1-0:1.8.1(000000.000*kWh)"))
+    await until(hass, lambda: hass.states.get(POWER) is not None)
+    assert state_of(hass, TOTAL) == shown
+
+
+async def test_total_of_a_deleted_meter_is_not_restored(
+    hass: HomeAssistant, tcp_meter: TcpMeter
+) -> None:
+    """A meter added after another was deleted shows its own 0, not the deleted one's total.
+
+    Its entities get the deleted meter's entity ids, whose last states Home Assistant keeps.
+    """
+    production = "sensor.electricity_meter_energy_production_tariff_1"
+    deleted = network_entry(tcp_meter.port)
+    await setup_entry(hass, deleted)
+    await tcp_meter.send(line("1-0:2.8.1(000002.444*kWh)", "1-0:2.8.1(123456.789*kWh)"))
+    await until(hass, lambda: has_state(hass, production, "123456.789"))
+    assert await hass.config_entries.async_remove(deleted.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(production) is None
+
+    # another meter, without solar panels: it has never returned anything
+    await setup_entry(
+        hass, network_entry(tcp_meter.port, unique_id="4530303434303037333832323436303139")
+    )
+    await tcp_meter.send(
+        line(
+            "0-0:96.1.1(4B384547303034303436333935353037)\r\n1-0:1.8.1(000004.426*kWh)\r\n"
+            "1-0:1.8.2(000002.399*kWh)\r\n1-0:2.8.1(000002.444*kWh)",
+            "0-0:96.1.1(4530303434303037333832323436303139)\r\n1-0:1.8.1(000004.426*kWh)\r\n"
+            "1-0:1.8.2(000002.399*kWh)\r\n1-0:2.8.1(000000.000*kWh)",
+        )
+    )
+    await until(hass, lambda: hass.states.get(POWER) is not None)
+    assert state_of(hass, production) == "0.0"
 
 
 async def test_new_mbus_meter_appears(
@@ -77,11 +138,9 @@ async def test_new_mbus_meter_appears(
     await until(hass, lambda: hass.states.get("sensor.water_meter_water_consumption") is not None)
     assert state_of(hass, "sensor.water_meter_water_consumption") == "12.345"
     water = device_registry.async_get_device_by_identifier(
-        (DOMAIN, "3853414731323334353637383930"), entry.entry_id
+        (DOMAIN, f"{V5_ID}_mbus_id_3853414731323334353637383930"), entry.entry_id
     )
-    meter = device_registry.async_get_device_by_identifier(
-        (DOMAIN, "4B384547303034303436333935353037"), entry.entry_id
-    )
+    meter = device_registry.async_get_device_by_identifier((DOMAIN, V5_ID), entry.entry_id)
     assert water is not None
     assert meter is not None
     assert water.via_device_id == meter.id
@@ -111,9 +170,9 @@ async def test_only_a_gone_mbus_meter_can_be_removed(
         assert found is not None
         return found
 
-    water = device("3853414731323334353637383930")
-    gas = device("3232323241424344313233343536373839")
-    meter = device("4B384547303034303436333935353037")
+    water = device(f"{V5_ID}_mbus_id_3853414731323334353637383930")
+    gas = device(f"{V5_ID}_mbus_id_3232323241424344313233343536373839")
+    meter = device(V5_ID)
     removable = partial(async_remove_config_entry_device, hass, entry)
     assert [await removable(each) for each in (water, gas, meter)] == [False, False, False]
     await tcp_meter.send(line("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(00.555*kW)"))

@@ -24,6 +24,8 @@ V5 = telegram("v5.txt")
 V4 = telegram("v4_2.txt")
 BAD_CRC = telegram("seed_kaifa_v42_masked_badcrc.txt")
 
+pytestmark = pytest.mark.usefixtures("short_silence")
+
 
 def _state(hass: HomeAssistant, entity_id: str) -> str | None:
     state = hass.states.get(entity_id)
@@ -39,6 +41,7 @@ async def running(hass: HomeAssistant, tcp_meter: TcpMeter) -> TcpMeter:
     return tcp_meter
 
 
+@pytest.mark.allow_log(r"^Meter at .* is unavailable: ")
 async def test_closed_mid_telegram(hass: HomeAssistant, running: TcpMeter) -> None:
     """Half a telegram then a closed socket: unavailable, then back on reconnect."""
     await running.send(V4[:300])
@@ -58,6 +61,7 @@ async def test_garbage_and_bad_crc(hass: HomeAssistant, running: TcpMeter) -> No
     assert state_of(hass, "sensor.electricity_meter_energy_consumption") == "3016.829"
 
 
+@pytest.mark.allow_log(r"^Meter at .* is unavailable: ")
 async def test_silence_reconnects(hass: HomeAssistant, running: TcpMeter) -> None:
     """No telegram for the silence timeout: the reader reconnects by itself."""
     await until(hass, lambda: has_state(hass, POWER, STATE_UNAVAILABLE))
@@ -66,6 +70,7 @@ async def test_silence_reconnects(hass: HomeAssistant, running: TcpMeter) -> Non
     await until(hass, lambda: has_state(hass, POWER, "2027.0"))
 
 
+@pytest.mark.allow_log(r"^Meter at .* is unavailable: ")
 async def test_refused_then_back(
     hass: HomeAssistant, running: TcpMeter, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -251,6 +251,7 @@ async def test_two_targets_get_every_telegram_in_order(
     assert forwarder.targets == [one.target(), two.target()]
 
 
+@pytest.mark.allow_log(r"^Cannot forward to .*\(ClientConnectorError")
 async def test_target_down_then_up_gets_everything_once(
     readers: Callable[..., Awaitable[FakeDsmrReader]],
     forwarders: Make,
@@ -355,6 +356,7 @@ async def test_bound_drops_the_oldest_and_counts_them(
 @pytest.mark.parametrize(
     ("status", "text"), [(500, "Failed to parse telegram"), (400, "Invalid data")]
 )
+@pytest.mark.allow_log(r"refused a telegram for good")
 async def test_refused_telegram_is_dropped_and_the_next_continues(
     readers: Callable[..., Awaitable[FakeDsmrReader]],
     forwarders: Make,
@@ -376,6 +378,7 @@ async def test_refused_telegram_is_dropped_and_the_next_continues(
     assert warnings == [f"{reader.url} refused a telegram for good ({error}): dropped it"]
 
 
+@pytest.mark.allow_log(r"^Cannot forward to .*\(HTTP 500", r"refused a telegram for good")
 async def test_unexplained_500_is_retried_then_given_up(
     readers: Callable[..., Awaitable[FakeDsmrReader]], forwarders: Make
 ) -> None:
@@ -400,6 +403,7 @@ async def test_unexplained_500_is_retried_then_given_up(
         ([(429, "slow down"), (502, "Bad Gateway")], "HTTP 502: Bad Gateway"),
     ],
 )
+@pytest.mark.allow_log(r"^Cannot forward to .*\(HTTP (429|502|503)")
 async def test_busy_target_is_retried_in_order(
     readers: Callable[..., Awaitable[FakeDsmrReader]],
     forwarders: Make,
@@ -417,6 +421,7 @@ async def test_busy_target_is_retried_in_order(
     assert stats(forwarder, target) == healthy(target, 3, last_error=error)
 
 
+@pytest.mark.allow_log(r"^Cannot forward to .*\(no answer within")
 async def test_timeout_is_retried(
     readers: Callable[..., Awaitable[FakeDsmrReader]], forwarders: Make
 ) -> None:
@@ -438,6 +443,7 @@ async def test_timeout_is_retried(
         ("path", BlockedReason.UNEXPECTED_RESPONSE, "HTTP 404: 404: Not Found"),
     ],
 )
+@pytest.mark.allow_log(r"refuses all telegrams")
 async def test_refusing_target_blocks_keeps_items_and_recovers(
     readers: Callable[..., Awaitable[FakeDsmrReader]],
     forwarders: Make,
@@ -485,6 +491,7 @@ async def test_refusing_target_blocks_keeps_items_and_recovers(
     assert stats(forwarder, target) == healthy(target, 2, last_error=last_error)
 
 
+@pytest.mark.allow_log(r"refuses all telegrams")
 async def test_fixing_the_key_keeps_the_queue(
     readers: Callable[..., Awaitable[FakeDsmrReader]], forwarders: Make
 ) -> None:
@@ -505,6 +512,7 @@ async def test_fixing_the_key_keeps_the_queue(
 # Forwarder edges
 
 
+@pytest.mark.allow_log(r"^Forwarding to .* failed$")
 async def test_queue_failure_is_reported_and_retried(
     readers: Callable[..., Awaitable[FakeDsmrReader]],
     forwarders: Make,

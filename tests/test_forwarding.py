@@ -83,6 +83,7 @@ async def test_forward_targets_option(hass: HomeAssistant, tcp_meter: TcpMeter) 
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.allow_log(r"refuses all telegrams")
 async def test_refusing_target_raises_a_repair_issue(
     hass: HomeAssistant, tcp_meter: TcpMeter, target: tuple[list[str], TestServer]
 ) -> None:

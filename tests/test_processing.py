@@ -1059,6 +1059,7 @@ def test_retention_leaves_what_processing_still_needs(store: ReadingStore) -> No
     ) == (30, [])
 
 
+@pytest.mark.allow_log(r"^Processing the readings of meter .* failed$")
 def test_failed_processing_loses_nothing_and_is_retried(
     store: ReadingStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

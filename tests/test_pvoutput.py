@@ -426,6 +426,7 @@ async def test_processing_delay_for_donors(env: Env) -> None:
     assert exporter.state.donor is True
 
 
+@pytest.mark.allow_log(r"^PVOutput refuses the export .*Donation Mode")
 async def test_processing_delay_rejected_without_donation(env: Env) -> None:
     settings = ExportSettings(processing_delay=30)
     exporter = env.exporter(settings)
@@ -551,6 +552,7 @@ async def test_rate_limit_leaves_headroom_for_other_tools(env: Env) -> None:
     assert sent == [expected(end) for end in ends(utc(0, 5), utc(10, 0))]
 
 
+@pytest.mark.allow_log(r"^PVOutput's rate limit is reached")
 async def test_rate_limit_exceeded_pauses_across_restart(env: Env) -> None:
     env.server.spend(KEY, 60)
     exporter = env.exporter()
@@ -570,6 +572,7 @@ async def test_rate_limit_exceeded_pauses_across_restart(env: Env) -> None:
     assert env.server.statuses(SYSTEM) == [expected(end) for end in ends(utc(12, 10), utc(13, 0))]
 
 
+@pytest.mark.allow_log(r"^PVOutput's rate limit is reached")
 async def test_rate_limited_without_reset_header(env: Env) -> None:
     env.server.answers = [(403, "Forbidden 403: Exceeded 60 requests per hour")]
     exporter = env.exporter()
@@ -600,6 +603,9 @@ async def test_restart_in_the_middle_of_a_catch_up(env: Env) -> None:
     assert env.server.statuses(SYSTEM) == [expected(end) for end in ends(utc(4, 45), utc(12, 10))]
 
 
+@pytest.mark.allow_log(
+    r"intervals became too old for PVOutput", r"^PVOutput found \d+ intervals too old"
+)
 async def test_intervals_too_old_are_given_up(env: Env) -> None:
     exporter = env.exporter(state=ExportState(last_uploaded=utc(23, 55, day=1)))
     await exporter.step()
@@ -660,6 +666,7 @@ async def test_generation_values_in_a_batch_and_never_negative(env: Env) -> None
     assert len(env.server.accepted) == 30
 
 
+@pytest.mark.allow_log(r"^PVOutput did not add", r"^PVOutput refused \d+ intervals for good")
 async def test_refused_statuses_are_dropped_the_rest_kept(env: Env) -> None:
     env.server.refuse[("20261122", "13:00")] = "Bad request 400: Moon Powered"
     exporter = env.exporter(state=ExportState(last_uploaded=utc(11, 50)))
@@ -680,6 +687,7 @@ async def test_refused_statuses_are_dropped_the_rest_kept(env: Env) -> None:
     assert "too high" in (exporter.state.last_error or "")
 
 
+@pytest.mark.allow_log(r"^Cannot export to PVOutput \(HTTP")
 async def test_failures_keep_the_interval_and_back_off(env: Env) -> None:
     env.server.answers = [(503, "Service Unavailable"), (500, "")]
     exporter = env.exporter()
@@ -702,6 +710,9 @@ async def test_failures_keep_the_interval_and_back_off(env: Env) -> None:
     assert exporter.status().waiting == 1
 
 
+@pytest.mark.allow_log(
+    r"^Cannot read the data for PVOutput$", r"^Cannot export to PVOutput \(RuntimeError"
+)
 async def test_source_errors_keep_the_interval(env: Env) -> None:
     env.source.fail = RuntimeError("store closed")
     exporter = env.exporter()
@@ -713,6 +724,7 @@ async def test_source_errors_keep_the_interval(env: Env) -> None:
     assert env.server.statuses(SYSTEM) == [expected(utc(12, 10))]
 
 
+@pytest.mark.allow_log(r"^PVOutput refuses the export .*Read only key")
 async def test_read_only_key_blocks_then_probes_with_one_status(env: Env) -> None:
     env.server.keys[KEY].read_only = True
     exporter = env.exporter(state=ExportState(last_uploaded=utc(11, 55)))
@@ -750,6 +762,7 @@ async def test_run_sleeps_until_each_step_asks(env: Env) -> None:
     assert len(env.server.accepted) == 37
 
 
+@pytest.mark.allow_log(r"^PVOutput export failed$")
 async def test_run_survives_a_bug(env: Env) -> None:
     slept: list[float] = []
 

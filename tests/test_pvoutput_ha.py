@@ -449,6 +449,7 @@ async def test_generation_from_recorded_sensors(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.allow_log(r"^PVOutput refuses the export .*Donation Mode")
 async def test_donation_only_parameter_raises_a_repair_issue(
     hass: HomeAssistant, server: PVOutputServer, newest: datetime
 ) -> None:

@@ -188,6 +188,9 @@ async def test_export_wakes_on_home_assistant_clock(
     assert server.requests == ["addstatus.jsp"] * 2
 
 
+@pytest.mark.allow_log(
+    r"^Starting the PVOutput export afresh", r"^PVOutput refuses the export .*Donation Mode"
+)
 async def test_refusal_raises_a_repair_issue(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],

@@ -59,6 +59,8 @@ EXPECTED: dict[str, tuple[str, int, dict[str, str]]] = {
             E + "energy_consumption": "6.825 kWh",
             E + "energy_production": "2.444 kWh",
             E + "voltage_phase_l3": "229.0 V",
+            # the telegram's decimals, not DSMR-reader's whole amps
+            E + "current_phase_l1": "0.48 A",
             E + "power_consumption_phase_l3": "142.0 W",
             E + "telegram_timestamp": "2017-01-02T18:20:02+00:00",
             "sensor.gas_meter_gas_consumption": "0.107 m³",
@@ -102,6 +104,7 @@ EXPECTED: dict[str, tuple[str, int, dict[str, str]]] = {
         {
             E + "power_consumption": "338.0 W",
             E + "energy_consumption": "571.562 kWh",
+            E + "current_phase_l2": "0.88 A",
             E + "peak_demand_last_13_months": "4927.0 W",
             "sensor.water_meter_water_consumption": "8.579 m³",
         },

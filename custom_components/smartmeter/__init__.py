@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 import os
@@ -15,11 +17,12 @@ from homeassistant.const import (
     EVENT_HOMEASSISTANT_STOP,
     Platform,
 )
-from homeassistant.core import Event, HomeAssistant, ServiceCall
+from homeassistant.core import CoreState, HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ConfigEntryNotReady, ServiceValidationError
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
+    entity_registry as er,
     issue_registry as ir,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -34,6 +37,7 @@ from .const import (
     CONF_DATABASE_URL,
     CONF_ENCRYPTION_KEY,
     CONF_FORWARD_TARGETS,
+    CONF_METER_ID,
     CONF_RETENTION_HOURS,
     CONF_SERIAL_SETTINGS,
     CONF_SPECIFICATION,
@@ -44,10 +48,11 @@ from .const import (
     RETENTION_OFF,
 )
 from .contracts import entry_contracts, sync_contracts
-from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator
-from .entity import mbus_device_id, meter_device_id
+from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator, entry_meter_id
+from .entity import mbus_device_id
 from .forward import Forwarder, ForwardQueue, Target
 from .meter.decode import TelegramDecoder
+from .meter.reading import mbus_key
 from .meter.specifications import SPECIFICATIONS, SerialSettings
 from .pvoutput_flow import SUBENTRY_PVOUTPUT
 from .pvoutput_runtime import async_start_pvoutput
@@ -55,6 +60,7 @@ from .pvoutput_sensor import PVOUTPUT_DEVICE_PREFIX
 from .pvoutput_source import interval_source
 from .reader.connection import Endpoint, NetworkPort, SerialPort
 from .reader.reader import MeterReader
+from .sensor import MBUS_SENSOR_KEYS
 from .statistics import LongTermStatistics
 from .store.errors import StoreError
 from .store.store import ReadingStore
@@ -120,6 +126,28 @@ def forward_targets(text: str) -> list[Target]:
     return targets
 
 
+@callback
+def _async_on_unload_or_stop(
+    hass: HomeAssistant, entry: ConfigEntry, stop: Callable[[], Awaitable[None]]
+) -> None:
+    """Run ``stop`` once, when the entry unloads or Home Assistant stops, whichever is first.
+
+    Also when a later step of the entry's setup fails: Home Assistant then runs the entry's
+    unload callbacks only.
+    """
+    stopped = False
+
+    async def _async_stop_once(*_args: object) -> None:
+        nonlocal stopped
+        if not stopped:
+            stopped = True
+            await stop()
+
+    entry.async_on_unload(_async_stop_once)
+    # Not a one-time listener: removing one that has run logs an error.
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop_once))
+
+
 async def _async_start_forwarding(
     hass: HomeAssistant, entry: SmartMeterConfigEntry, targets: list[Target]
 ) -> Forwarder:
@@ -134,15 +162,14 @@ async def _async_start_forwarding(
         lambda: _sync_forward_issues(hass, entry, forwarder, stopped=False)
     )
 
-    async def _async_stop(*_args: object) -> None:
+    async def _async_stop() -> None:
         remove_listener()
         await forwarder.stop()
         await hass.async_add_executor_job(queue.close)
         # Raised again by the next refusal if the targets still refuse after a reload.
         _sync_forward_issues(hass, entry, forwarder, stopped=True)
 
-    entry.async_on_unload(_async_stop)
-    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop))
+    _async_on_unload_or_stop(hass, entry, _async_stop)
     return forwarder
 
 
@@ -166,6 +193,63 @@ def _sync_forward_issues(
             translation_key=f"forward_{reason}",
             translation_placeholders={"title": entry.title, "url": target.name},
         )
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Bring an entry of an older release up to date, keeping its entities and history."""
+    if entry.version > 1:
+        return False  # from a newer release
+    if entry.minor_version < 2:
+        await _async_migrate_to_meter_keyed_ids(hass, entry)
+    return True
+
+
+async def _async_migrate_to_meter_keyed_ids(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Version 1.2: M-Bus ids hold the entry's meter; an address is no unique id.
+
+    M-Bus devices were identified, and their entities' unique ids began, with the M-Bus
+    meter's own equipment id alone: they clashed with the electricity meter's when both sent
+    the same id, and between entries that see the same M-Bus meter. A meter without an
+    equipment id had its address as unique id; it keeps it as its meter id, which the reading
+    store and the long-term statistics know it by.
+    """
+    meter_id = entry_meter_id(entry)
+    data = dict(entry.data)
+    unique_id = entry.unique_id
+    endpoint = endpoint_from_data(data)
+    if endpoint is not None and unique_id == str(endpoint):
+        data[CONF_METER_ID] = unique_id
+        unique_id = None
+
+    def _old_mbus_id(identifier: str) -> bool:
+        return not (
+            identifier == meter_id
+            or identifier.startswith((f"{meter_id}_", PVOUTPUT_DEVICE_PREFIX))
+        )
+
+    device_registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
+        old = [identifier for domain, identifier in device.identifiers if domain == DOMAIN]
+        if len(old) == 1 and _old_mbus_id(old[0]):
+            device_registry.async_update_device(
+                device.id,
+                new_identifiers={(DOMAIN, mbus_device_id(meter_id, mbus_key(old[0])))},
+            )
+
+    @callback
+    def _new_unique_id(registered: er.RegistryEntry) -> dict[str, str] | None:
+        if registered.config_subentry_id is not None or not _old_mbus_id(registered.unique_id):
+            return None
+        for key in MBUS_SENSOR_KEYS:
+            suffix = f"_{key}"
+            if registered.unique_id.endswith(suffix):
+                equipment_id = registered.unique_id.removesuffix(suffix)
+                device_id = mbus_device_id(meter_id, mbus_key(equipment_id))
+                return {"new_unique_id": f"{device_id}{suffix}"}
+        return None
+
+    await er.async_migrate_entries(hass, entry.entry_id, _new_unique_id)
+    hass.config_entries.async_update_entry(entry, data=data, unique_id=unique_id, minor_version=2)
 
 
 async def _async_reload(hass: HomeAssistant, entry: ConfigEntry) -> None:
@@ -192,6 +276,20 @@ def default_database_url(hass: HomeAssistant, entry: ConfigEntry) -> str:
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -> bool:
     """Start reading the meter; entities appear with its first telegram."""
+    try:
+        return await _async_setup_entry(hass, entry)
+    except asyncio.CancelledError:
+        if hass.state in (CoreState.running, CoreState.starting):
+            raise
+        # Home Assistant stopping cancels a setup still under way (a retry waiting on a slow
+        # database, say). That is no error: the setup ends as not ready, and the unload
+        # callbacks close what it opened.
+        if (task := asyncio.current_task()) is not None:
+            task.uncancel()
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="stopping") from None
+
+
+async def _async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -> bool:
     specification = SPECIFICATIONS[entry.data[CONF_SPECIFICATION]]
     endpoint = endpoint_from_data(dict(entry.data))
     if isinstance(endpoint, SerialPort) and not await hass.async_add_executor_job(
@@ -204,29 +302,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
             translation_placeholders={"port": endpoint.device},
         )
     url = entry.options.get(CONF_DATABASE_URL) or default_database_url(hass, entry)
-    try:
-        # Day statistics are for local days, as DSMR-reader's TIME_ZONE.
-        store = await hass.async_add_executor_job(
-            partial(ReadingStore.open, url, time_zone=dt_util.get_default_time_zone())
-        )
-    except (StoreError, SQLAlchemyError) as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="database_unavailable",
-            translation_placeholders={"error": str(err)},
-        ) from err
-
-    # The writer's thread must end before Home Assistant can exit, unloaded or not.
-    async def _async_close_store(_event: Event) -> None:
-        await _async_stop_store_readers(entry)
-        await hass.async_add_executor_job(store.close)
-
-    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_close_store))
+    # Day statistics are for local days, as DSMR-reader's TIME_ZONE.
+    store = await _async_database_step(
+        hass, partial(ReadingStore.open, url, time_zone=dt_util.get_default_time_zone())
+    )
     decoder = TelegramDecoder(specification, entry.data.get(CONF_ENCRYPTION_KEY))
     coordinator = SmartMeterCoordinator(hass, entry, specification, decoder, store)
     entry.runtime_data = coordinator
-    await hass.async_add_executor_job(
-        sync_contracts, store, coordinator.meter_id, entry_contracts(entry)
+
+    # The writer's thread must end before Home Assistant can exit, and with the entry.
+    async def _async_close_store() -> None:
+        await _async_stop_store_readers(coordinator)
+        await hass.async_add_executor_job(store.close)
+
+    _async_on_unload_or_stop(hass, entry, _async_close_store)
+    await _async_database_step(
+        hass, partial(sync_contracts, store, coordinator.meter_id, entry_contracts(entry))
     )
     # Options and energy contracts (subentries) take effect through a reload.
     entry.async_on_unload(entry.add_update_listener(_async_reload))
@@ -243,7 +334,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
         dr.async_get(hass)
         .async_get_or_create(
             config_entry_id=entry.entry_id,
-            identifiers={(DOMAIN, entry.unique_id or entry.entry_id)},
+            identifiers={(DOMAIN, coordinator.meter_id)},
             translation_key="electricity_meter",
         )
         .id
@@ -272,26 +363,35 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
     return True
 
 
+async def _async_database_step[T](hass: HomeAssistant, step: Callable[[], T]) -> T:
+    """Run a step of the setup on the reading database; retry the setup if it fails."""
+    try:
+        return await hass.async_add_executor_job(step)
+    except (StoreError, SQLAlchemyError) as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="database_unavailable",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -> bool:
-    """Unload the sensors and close the store, flushing queued readings.
+    """Unload the sensors.
 
-    The reader is a background task of the entry: HA cancels it after this.
+    The store closes, flushing queued readings, with the entry's unload callbacks; the reader
+    is a background task of the entry, which HA cancels then.
     """
-    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
-        return False
-    await _async_stop_store_readers(entry)
-    await hass.async_add_executor_job(entry.runtime_data.store.close)
-    return True
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
-async def _async_stop_store_readers(entry: SmartMeterConfigEntry) -> None:
+async def _async_stop_store_readers(coordinator: SmartMeterCoordinator) -> None:
     """Stop the PVOutput exports and the long-term statistics, before the store closes.
 
     The exports save their state; the statistics file the readings not taken yet, once.
     """
-    for runtime in entry.runtime_data.pvoutput.values():
+    for runtime in coordinator.pvoutput.values():
         await runtime.stop()
-    statistics, entry.runtime_data.statistics = entry.runtime_data.statistics, None
+    statistics, coordinator.statistics = coordinator.statistics, None
     if statistics is not None:
         await statistics.async_stop()
 
@@ -308,9 +408,8 @@ async def async_remove_config_entry_device(
     reading = coordinator.data
     if reading is None:
         return False
-    in_use = {meter_device_id(coordinator)} | {
-        mbus_device_id(coordinator, mbus) for mbus in reading.mbus.values()
-    }
+    meter_id = coordinator.meter_id
+    in_use = {meter_id} | {mbus_device_id(meter_id, key) for key in reading.mbus}
     own = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
     return not own & in_use and not any(
         identifier.startswith(PVOUTPUT_DEVICE_PREFIX) for identifier in own

@@ -8,7 +8,10 @@ import re
 from typing import Any, Final
 
 from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
@@ -56,7 +59,7 @@ from .contracts import (
     contract_title,
 )
 from .coordinator import SmartMeterConfigEntry
-from .meter.reading import to_reading
+from .meter.reading import equipment_id_text, to_reading
 from .meter.specifications import SERIAL_CANDIDATES, SPECIFICATIONS
 from .pvoutput_flow import SUBENTRY_PVOUTPUT, PVOutputSubentryFlow
 from .reader.connection import Endpoint, NetworkPort, SerialPort
@@ -157,6 +160,12 @@ _NETWORK_SCHEMA: Final = vol.Schema(
 )
 
 
+_KEY_SELECTOR: Final = selector.TextSelector(
+    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+)
+_KEY_SCHEMA: Final = vol.Schema({vol.Required(CONF_ENCRYPTION_KEY): _KEY_SELECTOR})
+
+
 def _endpoint_from_input(user_input: dict[str, Any]) -> Endpoint:
     """Return the endpoint a serial or network form describes; probing sets the line."""
     if CONF_DEVICE in user_input:
@@ -164,10 +173,19 @@ def _endpoint_from_input(user_input: dict[str, Any]) -> Endpoint:
     return NetworkPort(user_input[CONF_HOST].strip(), int(user_input[CONF_PORT]))
 
 
+def _endpoint_match(endpoint: Endpoint) -> dict[str, Any]:
+    """Return the entry data that tells an entry reading this endpoint."""
+    if isinstance(endpoint, SerialPort):
+        return {CONF_DEVICE: endpoint.device}
+    return {CONF_HOST: endpoint.host, CONF_PORT: endpoint.port}
+
+
 class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a meter: choose the connection, then we detect the rest."""
 
     VERSION = 1
+    # 2: meters without an equipment id have no unique id; M-Bus unique ids hold the meter's.
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with nothing detected."""
@@ -219,6 +237,8 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             self._endpoint = _endpoint_from_input(user_input)
+            if CONF_ENCRYPTION_KEY in user_input:
+                self._encryption_key = user_input[CONF_ENCRYPTION_KEY].strip()
             if (result := await self._async_probe(errors)) is not None:
                 return result
         return self.async_show_form(
@@ -252,30 +272,33 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the key of a meter that encrypts its telegrams."""
+        return await self._async_key_step("encryption_key", user_input)
+
+    async def _async_key_step(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        placeholders: dict[str, str] | None = None,
+    ) -> ConfigFlowResult:
+        """Ask for the key, then listen to the meter with it."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            key = user_input[CONF_ENCRYPTION_KEY].strip()
-            if not _KEY_FORMAT.fullmatch(key):
-                errors["base"] = "invalid_key"
-            else:
-                self._encryption_key = key
-                if (result := await self._async_probe(errors)) is not None:
-                    return result
+            self._encryption_key = user_input[CONF_ENCRYPTION_KEY].strip()
+            if (result := await self._async_probe(errors)) is not None:
+                return result
         return self.async_show_form(
-            step_id="encryption_key",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_ENCRYPTION_KEY): selector.TextSelector(
-                        selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-                    )
-                }
-            ),
+            step_id=step_id,
+            data_schema=_KEY_SCHEMA,
             errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def _async_probe(self, errors: dict[str, str]) -> ConfigFlowResult | None:
         """Listen to the meter; go on to the next step, or fill ``errors``."""
         assert self._endpoint is not None
+        if self._encryption_key is not None and not _KEY_FORMAT.fullmatch(self._encryption_key):
+            errors["base"] = "invalid_key"
+            return None
         try:
             self._result = await probe(
                 self._endpoint,
@@ -288,15 +311,34 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         except ProbeError as err:
             errors["base"] = err.reason
             return None
-        unique_id = self._result.equipment_id or str(self._result.endpoint)
-        await self.async_set_unique_id(unique_id, raise_on_progress=False)
-        if self.source == "reconfigure":
-            self._abort_if_unique_id_mismatch(reason="wrong_meter")
-            return self.async_update_reload_and_abort(
-                self._get_reconfigure_entry(), data_updates=self._entry_data()
+        # A meter that sends no equipment id has no unique id: its address could change.
+        equipment_id = self._result.equipment_id
+        if self.source in (SOURCE_RECONFIGURE, SOURCE_REAUTH):
+            entry = (
+                self._get_reauth_entry()
+                if self.source == SOURCE_REAUTH
+                else self._get_reconfigure_entry()
             )
-        self._abort_if_unique_id_configured()
+            if equipment_id != entry.unique_id:
+                return self.async_abort(reason="wrong_meter")
+            return self._async_update_entry(entry)
+        if equipment_id is None:
+            self._async_abort_entries_match(_endpoint_match(self._result.endpoint))
+        else:
+            await self.async_set_unique_id(equipment_id, raise_on_progress=False)
+            self._abort_if_unique_id_configured()
         return await self.async_step_confirm()
+
+    def _async_update_entry(self, entry: ConfigEntry) -> ConfigFlowResult:
+        """Save the new connection or key, keeping the meter type; then reload the entry.
+
+        A loaded entry's update listener reloads it; one whose setup failed has none.
+        """
+        if entry.state is not ConfigEntryState.LOADED:
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_update_and_abort(
+            entry, data_updates=self._entry_data(entry.data[CONF_SPECIFICATION])
+        )
 
     def _entry_data(self, specification: str | None = None) -> dict[str, Any]:
         assert self._result is not None
@@ -340,7 +382,9 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
                 "line": result.endpoint.settings.label
                 if isinstance(result.endpoint, SerialPort)
                 else "TCP",
-                "equipment_id": result.equipment_id or "-",
+                "equipment_id": equipment_id_text(result.equipment_id)
+                if result.equipment_id
+                else "-",
             },
         )
 
@@ -352,9 +396,27 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         endpoint = endpoint_from_data(dict(entry.data))
         if endpoint is None:
             return self.async_abort(reason="push_only")
-        self._encryption_key = entry.data.get(CONF_ENCRYPTION_KEY)
         schema = _SERIAL_SCHEMA if isinstance(endpoint, SerialPort) else _NETWORK_SCHEMA
+        if CONF_ENCRYPTION_KEY in entry.data:
+            # The key may have changed with the address (a new meter or dongle).
+            schema = schema.extend({vol.Required(CONF_ENCRYPTION_KEY): _KEY_SELECTOR})
         return await self._async_connection_step("reconfigure", schema, user_input, entry.data)
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Ask for a new key: the meter's telegrams no longer decrypt with the one saved."""
+        self._endpoint = endpoint_from_data(dict(entry_data))
+        if self._endpoint is None:
+            return self.async_abort(reason="push_only")
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the key from the grid operator and try it on the meter."""
+        entry = self._get_reauth_entry()
+        return await self._async_key_step(
+            "reauth_confirm", user_input, {"title": entry.title, "port": str(self._endpoint)}
+        )
 
 
 class SmartMeterOptionsFlow(OptionsFlow):

@@ -19,6 +19,8 @@ CONF_API_KEY: Final = "api_key"
 CONF_DATABASE_URL: Final = "database_url"
 CONF_FORWARD_TARGETS: Final = "forward_targets"
 CONF_RETENTION_HOURS: Final = "retention_hours"
+# The meter id of an entry whose meter sends no equipment id, set up by an older release.
+CONF_METER_ID: Final = "meter_id"
 
 # DSMR-reader's retention choices, in hours: readings older than this are thinned.
 RETENTION_CHOICES: Final = (168, 744, 2232, 4464, 8784)
@@ -39,6 +41,10 @@ DEFAULT_MIN_UPDATE_INTERVAL: Final = 0
 NO_TELEGRAMS_AFTER: Final = timedelta(minutes=10)
 NO_TELEGRAMS_CHECK_EVERY: Final = timedelta(minutes=1)
 ISSUE_NO_TELEGRAMS: Final = "no_telegrams"
+# ... and what it says instead when this many frames in a row did not decrypt: the key is
+# wrong (a new meter, or a new key), and Home Assistant asks for the right one.
+ISSUE_WRONG_KEY: Final = "wrong_key"
+WRONG_KEY_AFTER: Final = 3
 
 # Telegrams pushed through the API update the entities at most this often (seconds).
 PUSHED_UPDATE_EVERY: Final = 1.0

@@ -16,14 +16,17 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_METER_ID,
     CONF_MIN_UPDATE_INTERVAL,
     DEFAULT_MIN_UPDATE_INTERVAL,
     DOMAIN,
     ISSUE_NO_TELEGRAMS,
+    ISSUE_WRONG_KEY,
     LOGGER,
     NO_TELEGRAMS_AFTER,
     NO_TELEGRAMS_CHECK_EVERY,
     PUSHED_UPDATE_EVERY,
+    WRONG_KEY_AFTER,
 )
 from .forward import Forwarder, ForwardQueueError
 from .meter.aggregate import GasTracker, UpdateThrottle, add_derived_values
@@ -41,6 +44,15 @@ if TYPE_CHECKING:
     from .statistics import LongTermStatistics
 
 type SmartMeterConfigEntry = ConfigEntry[SmartMeterCoordinator]
+
+
+def entry_meter_id(entry: ConfigEntry) -> str:
+    """Return the id of an entry's meter in the reading store, the statistics and devices.
+
+    It is the equipment id the meter was set up with; for a meter that sends none, the
+    entry's id, or the address older releases took for it (kept in the entry's data).
+    """
+    return str(entry.data.get(CONF_METER_ID) or entry.unique_id or entry.entry_id)
 
 
 class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
@@ -63,7 +75,7 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         self.decoder = decoder
         self.store = store
         # The meter's key in the reading store, which may hold several meters.
-        self.meter_id = entry.unique_id or entry.entry_id
+        self.meter_id = entry_meter_id(entry)
         # Telegrams the API refused; the reader counts its own.
         self.api_rejected = 0
         self.forwarder: Forwarder | None = None
@@ -86,6 +98,13 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         self._pushed_shown_at = -PUSHED_UPDATE_EVERY
         self._cancel_pushed_update: CALLBACK_TYPE | None = None
         entry.async_on_unload(self._async_cancel_pushed_update)
+
+    @property
+    def equipment_id(self) -> str | None:
+        """Return the electricity meter's equipment id as the newest telegram sends it."""
+        name = self.specification.equipment_id
+        value = self.data.values.get(name) if self.data is not None and name else None
+        return value if isinstance(value, str) and value else None
 
     @property
     def rejected_telegrams(self) -> int:
@@ -215,25 +234,34 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
 
     @callback
     def _async_check_silence(self, _now: datetime) -> None:
+        """Raise a repair issue for a meter that sends nothing usable, saying why if known.
+
+        Telegrams that keep failing to decrypt mean a wrong key: the user is asked for the
+        right one (reauthentication) at once, without waiting for the silence to last.
+        """
         reader = self.reader
         assert reader is not None
-        if not self._issue_open and reader.silent_while_connected(
-            NO_TELEGRAMS_AFTER.total_seconds()
-        ):
-            self._issue_open = True
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                self._issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=ISSUE_NO_TELEGRAMS,
-                translation_placeholders={
-                    "title": self.config_entry.title,
-                    "port": str(reader.endpoint),
-                    "minutes": str(int(NO_TELEGRAMS_AFTER.total_seconds() // 60)),
-                },
-            )
+        if self._issue_open:
+            return
+        wrong_key = reader.stats.undecryptable >= WRONG_KEY_AFTER
+        if not wrong_key and not reader.silent_while_connected(NO_TELEGRAMS_AFTER.total_seconds()):
+            return
+        self._issue_open = True
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR if wrong_key else ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_WRONG_KEY if wrong_key else ISSUE_NO_TELEGRAMS,
+            translation_placeholders={
+                "title": self.config_entry.title,
+                "port": str(reader.endpoint),
+                "minutes": str(int(NO_TELEGRAMS_AFTER.total_seconds() // 60)),
+            },
+        )
+        if wrong_key:
+            self.config_entry.async_start_reauth(self.hass)
 
 
 def _log_store_failure(future: Future[list[int]]) -> None:

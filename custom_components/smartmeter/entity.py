@@ -7,7 +7,14 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import SmartMeterCoordinator
-from .meter.reading import MBUS_GAS, MBUS_HEAT, MBUS_HEAT_COOL, MBUS_WATER, MBusReading
+from .meter.reading import (
+    MBUS_GAS,
+    MBUS_HEAT,
+    MBUS_HEAT_COOL,
+    MBUS_WATER,
+    MBusReading,
+    equipment_id_text,
+)
 
 _MBUS_DEVICE_KEYS = {
     MBUS_GAS: "gas_meter",
@@ -17,38 +24,38 @@ _MBUS_DEVICE_KEYS = {
 }
 
 
-def meter_device_id(coordinator: SmartMeterCoordinator) -> str:
-    """Return the electricity meter's device id: its equipment id if it has one."""
-    entry = coordinator.config_entry
-    return entry.unique_id or entry.entry_id
+def mbus_device_id(meter_id: str, key: str) -> str:
+    """Return an M-Bus meter's device id, which also starts its entities' unique ids.
 
-
-def mbus_device_id(coordinator: SmartMeterCoordinator, mbus: MBusReading) -> str:
-    """Return an M-Bus meter's device id: its own equipment id if it sends one."""
-    return mbus.equipment_id or f"{meter_device_id(coordinator)}_mbus_{mbus.channel}"
+    It holds the electricity meter's id, so two entries that see the same M-Bus meter (read
+    locally and pushed, say) each have their own, and the meter's key (its equipment id), so
+    it never equals the electricity meter's id even when both send the same equipment id.
+    """
+    return f"{meter_id}_mbus_{key}"
 
 
 def meter_device_info(coordinator: SmartMeterCoordinator) -> DeviceInfo:
     """Describe the electricity meter from the telegram's identification line."""
     reading = coordinator.data
+    equipment_id = coordinator.equipment_id
     return DeviceInfo(
-        identifiers={(DOMAIN, meter_device_id(coordinator))},
+        identifiers={(DOMAIN, coordinator.meter_id)},
         translation_key="electricity_meter",
         manufacturer=reading.manufacturer if reading else None,
         model=reading.model if reading else None,
         model_id=coordinator.specification.label,
-        serial_number=coordinator.config_entry.unique_id,
+        serial_number=equipment_id_text(equipment_id) if equipment_id else None,
     )
 
 
-def mbus_device_info(coordinator: SmartMeterCoordinator, mbus: MBusReading) -> DeviceInfo:
+def mbus_device_info(coordinator: SmartMeterCoordinator, key: str, mbus: MBusReading) -> DeviceInfo:
     """Describe an M-Bus meter, linked to the electricity meter it talks through."""
     assert coordinator.meter_device_entry_id is not None
     return DeviceInfo(
-        identifiers={(DOMAIN, mbus_device_id(coordinator, mbus))},
+        identifiers={(DOMAIN, mbus_device_id(coordinator.meter_id, key))},
         translation_key=_MBUS_DEVICE_KEYS.get(mbus.device_type or 0, "mbus_device"),
         translation_placeholders={"channel": str(mbus.channel)},
-        serial_number=mbus.equipment_id,
+        serial_number=equipment_id_text(mbus.equipment_id) if mbus.equipment_id else None,
         via_device_id=coordinator.meter_device_entry_id,
     )
 

@@ -175,5 +175,6 @@ async def async_start_pvoutput(
         ir.async_delete_issue(hass, DOMAIN, issue_id(subentry))
 
     entry.async_on_unload(_async_stop)
-    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _async_stop))
+    # Not a one-time listener: removing one that has run logs an error.
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_stop))
     return PVOutputRuntime(subentry, exporter, _async_stop)

@@ -6,12 +6,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
-from typing import Any, Final
+from typing import Any, Final, Self
 
 from homeassistant.components.sensor import (
     RestoreSensor,
     SensorDeviceClass,
     SensorEntityDescription,
+    SensorExtraStoredData,
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfVolumeFlowRate
@@ -21,13 +22,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator
-from .entity import (
-    SmartMeterEntity,
-    mbus_device_id,
-    mbus_device_info,
-    meter_device_id,
-    meter_device_info,
-)
+from .entity import SmartMeterEntity, mbus_device_id, mbus_device_info, meter_device_info
 from .meter.reading import (
     MBUS_GAS,
     MBUS_HEAT,
@@ -38,6 +33,7 @@ from .meter.reading import (
     Peak,
     PowerFailure,
     Value,
+    equipment_id_text,
 )
 from .pvoutput_sensor import add_pvoutput_sensors
 
@@ -329,7 +325,7 @@ METER_SENSORS: Final[tuple[MeterSensorDescription, ...]] = (
     ),
     _diagnostic("MSN_MBUS_SWITCH_POSITION", "mbus_switch_position"),
     *(
-        _diagnostic(key, "equipment_identifier")
+        _diagnostic(key, "equipment_identifier", state_fn=equipment_id_text)
         for key in (
             "EQUIPMENT_IDENTIFIER",
             "BELGIUM_EQUIPMENT_IDENTIFIER",
@@ -368,6 +364,12 @@ _MBUS_READINGS: Final = {
     MBUS_HEAT: ("heat_energy", SensorDeviceClass.ENERGY),
     MBUS_HEAT_COOL: ("heat_energy", SensorDeviceClass.ENERGY),
 }
+
+
+def _mbus_equipment_id(mbus: MBusReading) -> str | None:
+    return equipment_id_text(mbus.equipment_id) if mbus.equipment_id else None
+
+
 _MBUS_DIAGNOSTICS: Final = tuple(
     MBusSensorDescription(
         key=key,
@@ -375,14 +377,18 @@ _MBUS_DIAGNOSTICS: Final = tuple(
         device_class=device_class,
         entity_category=DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=attrgetter(attribute),
+        value_fn=value_fn,
     )
-    for key, attribute, device_class in (
-        ("measured_at", "measured_at", SensorDeviceClass.TIMESTAMP),
-        ("equipment_identifier", "equipment_id", None),
-        ("valve_position", "valve_position", None),
+    for key, value_fn, device_class in (
+        ("measured_at", attrgetter("measured_at"), SensorDeviceClass.TIMESTAMP),
+        ("equipment_identifier", _mbus_equipment_id, None),
+        ("valve_position", attrgetter("valve_position"), None),
     )
 )
+
+
+# What an M-Bus meter's unique ids end in.
+MBUS_SENSOR_KEYS: Final = ("reading", "last_hour", *(each.key for each in _MBUS_DIAGNOSTICS))
 
 
 def mbus_descriptions(mbus: MBusReading) -> list[MBusSensorDescription]:
@@ -417,6 +423,38 @@ def mbus_descriptions(mbus: MBusReading) -> list[MBusSensorDescription]:
         )
     descriptions.extend(_MBUS_DIAGNOSTICS)
     return descriptions
+
+
+@dataclass
+class OwnedSensorData(SensorExtraStoredData):
+    """A sensor's last value, with the entry and the unique id of the entity that wrote it.
+
+    Restored states are found by entity id, which a deleted meter's entity may have had.
+    """
+
+    config_entry_id: str | None
+    unique_id: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the value and whose it is."""
+        return {
+            **super().as_dict(),
+            "config_entry_id": self.config_entry_id,
+            "unique_id": self.unique_id,
+        }
+
+    @classmethod
+    def from_dict(cls, restored: dict[str, Any]) -> Self | None:
+        """Return the stored data; None if unreadable or stored without its owner."""
+        value = SensorExtraStoredData.from_dict(restored)
+        if value is None or "config_entry_id" not in restored:
+            return None
+        return cls(
+            value.native_value,
+            value.native_unit_of_measurement,
+            restored["config_entry_id"],
+            restored.get("unique_id"),
+        )
 
 
 class SmartMeterSensor(SmartMeterEntity, RestoreSensor):
@@ -460,20 +498,52 @@ class SmartMeterSensor(SmartMeterEntity, RestoreSensor):
         self._attr_native_value = value
         return True
 
+    @property
+    def extra_restore_state_data(self) -> OwnedSensorData:
+        """Return the value to restore, marked with whose it is."""
+        return OwnedSensorData(
+            self.native_value,
+            self.native_unit_of_measurement,
+            self.coordinator.config_entry.entry_id,
+            self.unique_id,
+        )
+
     async def async_added_to_hass(self) -> None:
         """Remember the last total across restarts, for the zero guard."""
         await super().async_added_to_hass()
         self._written_available = self.available
-        if (
-            self.state_class is TOTAL_INCREASING
-            and (last := await self.async_get_last_sensor_data())
-            and isinstance(last.native_value, (int, float))
-        ):
-            restored = float(last.native_value)
-            if self._attr_native_value == 0.0 and restored > 0.0:
+        if self.state_class is TOTAL_INCREASING and (restored := await self._own_last_total()):
+            if self._attr_native_value == 0.0:
                 # the first telegram after a restart was a zero glitch
                 self._attr_native_value = restored
             self._last_total = max(self._last_total, restored)
+
+    async def _own_last_total(self) -> float | None:
+        """Return the last total this entity showed, not one another meter's entity left.
+
+        Deleting a meter and adding another gives the new entities the old entity ids, and
+        with them the old states. A state is this entity's if it was written for this entry
+        and unique id; one stored before these were (by an older release) if it was written
+        after this entity was registered.
+        """
+        if (last := await self.async_get_last_extra_data()) is None:
+            return None
+        restored = last.as_dict()
+        if "config_entry_id" in restored:
+            owned = OwnedSensorData.from_dict(restored)
+            if owned is None or (owned.config_entry_id, owned.unique_id) != (
+                self.coordinator.config_entry.entry_id,
+                self.unique_id,
+            ):
+                return None
+            value = owned.native_value
+        else:
+            state = await self.async_get_last_state()
+            registered = self.registry_entry
+            if state is None or registered is None or state.last_updated < registered.created_at:
+                return None
+            value = restored.get("native_value")
+        return float(value) if isinstance(value, (int, float)) else None
 
     @callback
     def _handle_coordinator_update(self) -> None:
@@ -503,7 +573,7 @@ class MeterSensor(SmartMeterSensor):
         super().__init__(
             coordinator,
             description,
-            f"{meter_device_id(coordinator)}_{description.key.lower()}",
+            f"{coordinator.meter_id}_{description.key.lower()}",
             meter_device_info(coordinator),
         )
 
@@ -526,7 +596,7 @@ class MeterSensor(SmartMeterSensor):
 
 
 class MBusSensor(SmartMeterSensor):
-    """A value of a meter on the M-Bus."""
+    """A value of a meter on the M-Bus, whichever channel it is on."""
 
     entity_description: MBusSensorDescription
 
@@ -534,19 +604,26 @@ class MBusSensor(SmartMeterSensor):
         self,
         coordinator: SmartMeterCoordinator,
         description: MBusSensorDescription,
+        key: str,
         mbus: MBusReading,
+        removed: Callable[[str], None],
     ) -> None:
-        """Set up for the M-Bus channel the meter is on."""
-        self._channel = mbus.channel
+        """Set up for the M-Bus meter with this key; ``removed`` is told of its deletion."""
+        self._key = key
+        self._removed = removed
         super().__init__(
             coordinator,
             description,
-            f"{mbus_device_id(coordinator, mbus)}_{description.key}",
-            mbus_device_info(coordinator, mbus),
+            f"{mbus_device_id(coordinator.meter_id, key)}_{description.key}",
+            mbus_device_info(coordinator, key, mbus),
         )
 
+    async def async_removed_from_registry(self) -> None:
+        """Let the meter's entities be made again if it comes back after its device was deleted."""
+        self._removed(self._key)
+
     def _value(self, reading: MeterReading) -> StateType | datetime:
-        mbus = reading.mbus.get(self._channel)
+        mbus = reading.mbus.get(self._key)
         if mbus is None:
             return None
         value = self.entity_description.value_fn(mbus)
@@ -562,7 +639,7 @@ class RejectedTelegramsSensor(SmartMeterSensor):
         super().__init__(
             coordinator,
             REJECTED_TELEGRAMS,
-            f"{meter_device_id(coordinator)}_rejected_telegrams",
+            f"{coordinator.meter_id}_rejected_telegrams",
             meter_device_info(coordinator),
         )
 
@@ -578,7 +655,7 @@ async def async_setup_entry(
     """Add sensors for the values the meter sends, as they first appear, and the exports'."""
     coordinator = entry.runtime_data
     known: set[str] = set()
-    known_channels: set[int] = set()
+    known_mbus: set[str] = set()
 
     @callback
     def add_new_sensors() -> None:
@@ -592,13 +669,13 @@ async def async_setup_entry(
             known.add(key)
             if (description := _METER_SENSORS_BY_KEY.get(key)) is not None:
                 entities.append(MeterSensor(coordinator, description, reading.units.get(key)))
-        for channel in reading.mbus.keys() - known_channels:
-            mbus = reading.mbus[channel]
+        for key in reading.mbus.keys() - known_mbus:
+            mbus = reading.mbus[key]
             if mbus.reading is None or mbus.unit is None:  # an empty channel
                 continue
-            known_channels.add(channel)
+            known_mbus.add(key)
             entities.extend(
-                MBusSensor(coordinator, description, mbus)
+                MBusSensor(coordinator, description, key, mbus, known_mbus.discard)
                 for description in mbus_descriptions(mbus)
             )
         if entities:

@@ -118,18 +118,19 @@ class UpdateThrottle:
 class GasTracker:
     """Adds the last hour's consumption to each M-Bus meter's reading."""
 
-    __slots__ = ("_per_channel",)
+    __slots__ = ("_per_meter",)
 
     def __init__(self) -> None:
         """Track nothing yet."""
-        self._per_channel: dict[int, HourlyConsumption] = {}
+        # By meter key: a meter replaced on the same channel starts afresh.
+        self._per_meter: dict[str, HourlyConsumption] = {}
 
     def apply(self, reading: MeterReading) -> None:
         """Set ``last_hour`` on every M-Bus device that has a timed reading."""
-        for mbus in reading.mbus.values():
+        for key, mbus in reading.mbus.items():
             if mbus.measured_at is None or mbus.reading is None:
                 continue
-            tracker = self._per_channel.get(mbus.channel)
+            tracker = self._per_meter.get(key)
             if tracker is None:
-                tracker = self._per_channel[mbus.channel] = HourlyConsumption()
+                tracker = self._per_meter[key] = HourlyConsumption()
             mbus.last_hour = tracker.update(mbus.measured_at, mbus.reading)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -93,12 +94,15 @@ class MBusReading:
 
 @dataclass(slots=True)
 class MeterReading:
-    """Everything one telegram says, keyed by dsmr-parser's value names."""
+    """Everything one telegram says, keyed by dsmr-parser's value names.
+
+    ``mbus`` holds the M-Bus devices by meter key (see ``mbus_meter_keys``).
+    """
 
     identification: str
     values: dict[str, Value] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
-    mbus: dict[int, MBusReading] = field(default_factory=dict)
+    mbus: dict[str, MBusReading] = field(default_factory=dict)
 
     @property
     def manufacturer(self) -> str | None:
@@ -107,9 +111,54 @@ class MeterReading:
 
     @property
     def model(self) -> str | None:
-        """Return the model part of the identification line (after ``XXX5``)."""
-        model = self.identification[4:].removeprefix("\\2").strip()
-        return model or None
+        """Return the model part of the identification line (after ``XXX5``), printable."""
+        model = self.identification[4:]
+        if model.startswith("\\"):  # "\2" and the like: enhanced identification follows
+            model = model[2:]
+        return printable(model) or None
+
+
+def printable(text: str) -> str:
+    """Return the text without what is not printable ASCII (header bytes such as 0x02 or «)."""
+    return "".join(char for char in text if " " <= char <= "~").strip()
+
+
+def equipment_id_text(equipment_id: str) -> str:
+    """Return an equipment id as printed on the meter's case.
+
+    Telegrams carry most ids as hex-encoded ASCII (``4B38...`` for ``K8...``); ids that are not
+    (digits, binary values) are shown as sent.
+    """
+    try:
+        text = bytes.fromhex(equipment_id).decode("ascii")
+    except ValueError:
+        return equipment_id
+    return text if text and text == printable(text) else equipment_id
+
+
+def mbus_key(equipment_id: str) -> str:
+    """Return the key of the M-Bus meter that sends this equipment id."""
+    return f"id_{equipment_id}"
+
+
+def mbus_meter_keys(devices: list[MBusReading]) -> dict[str, MBusReading]:
+    """Return the M-Bus devices by a key that follows the meter rather than the channel.
+
+    The key holds the equipment id, so a meter replaced on the same channel gets a key of its
+    own. A device without an id is keyed by its channel; so is each of several
+    devices sending the same id (anonymised and test meters).
+    """
+    ids = Counter(device.equipment_id for device in devices if device.equipment_id)
+    keyed = {}
+    for device in devices:
+        if not device.equipment_id:
+            key = str(device.channel)
+        elif ids[device.equipment_id] > 1:
+            key = f"{mbus_key(device.equipment_id)}_{device.channel}"
+        else:
+            key = mbus_key(device.equipment_id)
+        keyed[key] = device
+    return keyed
 
 
 def _number(value: Any, unit: str | None) -> tuple[Value, str | None]:
@@ -143,9 +192,7 @@ def to_reading(telegram: Telegram, identification: str) -> MeterReading:
     values = reading.values
     for name, obj in telegram:
         if name == "MBUS_DEVICES":
-            for device in obj:
-                mbus = _mbus(device)
-                reading.mbus[mbus.channel] = mbus
+            reading.mbus = mbus_meter_keys([_mbus(device) for device in obj])
         elif name == "BELGIUM_MAXIMUM_DEMAND_13_MONTHS":
             values[name] = [
                 Peak(peak.datetime, peak.occurred, float(peak.value * 1000))

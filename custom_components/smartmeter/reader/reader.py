@@ -12,7 +12,7 @@ from typing import Final
 from dsmr_parser.objects import Telegram
 
 from ..meter.decode import TelegramDecoder
-from ..meter.errors import TelegramError
+from ..meter.errors import DecryptionFailed, TelegramError
 from .connection import CONNECT_ERRORS, Endpoint, connect
 from .framing import EncryptedFramer, Framer, TelegramFramer
 
@@ -29,6 +29,8 @@ class ReaderStats:
     connected: bool = False
     telegrams: int = 0
     rejected: int = 0
+    # Frames that did not decrypt with the key since the last valid telegram.
+    undecryptable: int = 0
     reconnects: int = 0
     last_error: str | None = None
     # monotonic times
@@ -152,9 +154,12 @@ class MeterReader:
             telegram = self._decoder.decode(frame)
         except TelegramError as err:
             stats.rejected += 1
+            if isinstance(err, DecryptionFailed):
+                stats.undecryptable += 1
             _LOGGER.debug("Rejected telegram from %s: %s", self.endpoint, err)
             return
         stats.telegrams += 1
+        stats.undecryptable = 0
         stats.last_telegram_at = monotonic()
         self._failures = 0
         if self._in_outage:
