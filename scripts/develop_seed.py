@@ -5,7 +5,9 @@ whatever the installed version expects. It has an energy contract, and its readi
 gets three weeks of the simulator's telegrams (every 15 minutes, decoded and stored as the
 reader stores them), so the energy dashboard, set up here with the meter's long-term
 statistics, shows history at the first start. The simulator then runs from the same start
-(written to simulator_start), so its registers go on from the history's.
+(written to simulator_start), so its registers go on from the history's. The meter has an API
+key to turn its API on with, as a meter added through the UI does, and the onboarding's location
+step is done: configuration.yaml sets country, currency, units and time zone.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from homeassistant.components.energy.data import (
     STORAGE_MINOR_VERSION as ENERGY_MINOR_VERSION,
     STORAGE_VERSION as ENERGY_VERSION,
 )
+from homeassistant.components.onboarding import (
+    STORAGE_KEY as ONBOARDING_KEY,
+    STORAGE_VERSION as ONBOARDING_VERSION,
+)
+from homeassistant.components.onboarding.const import STEP_CORE_CONFIG
 from homeassistant.config_entries import (
     STORAGE_KEY,
     STORAGE_VERSION,
@@ -30,6 +37,8 @@ from homeassistant.config_entries import (
 )
 from homeassistant.helpers.json import JSONEncoder
 
+from custom_components.smartmeter.api.auth import generate_auth_key
+from custom_components.smartmeter.const import CONF_API_ENABLED, CONF_API_KEY
 from custom_components.smartmeter.meter.decode import TelegramDecoder
 from custom_components.smartmeter.meter.dsmr_reading import to_dsmr_reading
 from custom_components.smartmeter.meter.specifications import SPECIFICATIONS
@@ -128,7 +137,7 @@ def main(config: Path, port: int, template: Path) -> None:
         discovery_keys=MappingProxyType({}),
         domain="smartmeter",
         minor_version=1,
-        options={},
+        options={CONF_API_ENABLED: False, CONF_API_KEY: generate_auth_key()},
         source="user",
         subentries_data=[
             {
@@ -154,6 +163,7 @@ def main(config: Path, port: int, template: Path) -> None:
         STORAGE_VERSION_MINOR,
         {"entries": [entry.as_dict()]},
     )
+    _write_storage(storage, ONBOARDING_KEY, ONBOARDING_VERSION, 1, {"done": [STEP_CORE_CONFIG]})
     _write_storage(
         storage,
         ENERGY_KEY,
