@@ -456,16 +456,19 @@ class MeterSimulator:
         client.add_done_callback(self._clients.discard)
 
     async def _feed(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Send a telegram on every tick of the wall clock until the client leaves."""
+        """Send the current tick's telegram at once, then one a tick until the client leaves.
+
+        A client that just connected gets its first telegram without waiting for the next tick.
+        """
         tick = int(time.time() // self.interval)
         try:
             while not reader.at_eof():
+                writer.write(self.telegram_at(datetime.fromtimestamp(tick * self.interval, UTC)))
+                await writer.drain()
                 # Count ticks instead of reading the clock after sleeping: waking early must
                 # not send the same tick twice, and a stalled client skips ticks, never bursts.
                 tick = max(tick + 1, int(time.time() // self.interval))
                 await asyncio.sleep(tick * self.interval - time.time())
-                writer.write(self.telegram_at(datetime.fromtimestamp(tick * self.interval, UTC)))
-                await writer.drain()
         except ConnectionError:
             pass  # the client went away; the others carry on
         finally:

@@ -393,6 +393,21 @@ async def test_serves_clients_over_tcp() -> None:
 
 
 @pytest.mark.usefixtures("socket_enabled")
+async def test_a_new_client_gets_a_telegram_at_once() -> None:
+    """Even with an hour between telegrams, the first comes without waiting for the next tick."""
+    simulator = MeterSimulator(template("v5.txt"), interval=3600)
+    port = await simulator.start()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async with asyncio.timeout(10):
+        telegram = await read_telegram(reader)
+    await simulator.stop()
+    writer.close()
+
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    assert parse(telegram).P1_MESSAGE_TIMESTAMP.value in {hour, hour - timedelta(hours=1)}
+
+
+@pytest.mark.usefixtures("socket_enabled")
 async def test_serve_until_sigterm(capsys: pytest.CaptureFixture[str]) -> None:
     serving = asyncio.create_task(
         serve(MeterSimulator(template("v5.txt"), interval=0.1), "127.0.0.1", 0, "v5.txt")
