@@ -233,7 +233,7 @@ async def test_serial_missing_port(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"device": "/dev/nonexistent-p1"}
     )
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "cannot_open_port"}
 
 
 async def test_push_only(hass: HomeAssistant) -> None:
@@ -291,7 +291,7 @@ async def test_reconfigure_serial(hass: HomeAssistant, pty_meter: PtyMeter) -> N
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"device": "/dev/nonexistent-p1"}
     )
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "cannot_open_port"}
 
 
 async def test_options_average(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:

@@ -286,7 +286,11 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         except EncryptionKeyRequired:
             return await self.async_step_encryption_key()
         except ProbeError as err:
-            errors["base"] = err.reason
+            serial = isinstance(self._endpoint, SerialPort)
+            # A serial port is opened, a host connected to: each error names its own fields.
+            errors["base"] = (
+                "cannot_open_port" if serial and err.reason == "cannot_connect" else err.reason
+            )
             return None
         unique_id = self._result.equipment_id or str(self._result.endpoint)
         await self.async_set_unique_id(unique_id, raise_on_progress=False)
