@@ -102,17 +102,29 @@ _OPTIONS_SCHEMA: Final = vol.Schema(
     }
 )
 
-_MONEY: Final = selector.NumberSelector(
-    selector.NumberSelectorConfig(step="any", mode=selector.NumberSelectorMode.BOX)
-)
-_CONTRACT_SCHEMA: Final = vol.Schema(
-    {
-        vol.Optional(CONF_DESCRIPTION, default=""): selector.TextSelector(),
-        vol.Required(CONF_START): selector.DateSelector(),
-        vol.Required(CONF_END): selector.DateSelector(),
-        **{vol.Required(name, default=0): _MONEY for name in (*PRICE_FIELDS, FIXED_DAILY_COST)},
+
+def _contract_schema(currency: str) -> vol.Schema:
+    """Return the contract form, its prices in ``currency`` per kWh or m³, its fixed costs in it."""
+    units = dict.fromkeys(PRICE_FIELDS, f"{currency}/kWh") | {
+        "gas_price": f"{currency}/m³",
+        FIXED_DAILY_COST: currency,
     }
-)
+    return vol.Schema(
+        {
+            vol.Optional(CONF_DESCRIPTION, default=""): selector.TextSelector(),
+            vol.Required(CONF_START): selector.DateSelector(),
+            vol.Required(CONF_END): selector.DateSelector(),
+            **{
+                vol.Required(name, default=0): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        step="any", mode=selector.NumberSelectorMode.BOX, unit_of_measurement=unit
+                    )
+                )
+                for name, unit in units.items()
+            },
+        }
+    )
+
 
 _SPECIFICATION_SELECTOR: Final = selector.SelectSelector(
     selector.SelectSelectorConfig(
@@ -433,7 +445,7 @@ class EnergyContractFlow(ConfigSubentryFlow):
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
-                _CONTRACT_SCHEMA, user_input or current
+                _contract_schema(self.hass.config.currency), user_input or current
             ),
             errors=errors,
         )
