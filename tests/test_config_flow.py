@@ -15,7 +15,15 @@ import pytest
 
 from custom_components.smartmeter.const import DOMAIN
 
-from .common import has_state, network_entry, setup_entry, state_of, until, until_handled
+from .common import (
+    has_state,
+    network_entry,
+    options_input,
+    setup_entry,
+    state_of,
+    until,
+    until_handled,
+)
 from .meters import PtyMeter, TcpMeter, repeat_on_pty, telegram
 from .test_meter import LUXEMBOURG
 
@@ -296,12 +304,28 @@ async def test_reconfigure_serial(hass: HomeAssistant, pty_meter: PtyMeter) -> N
 
 async def test_options_average(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
     """With a minimum interval, power is the average over the interval."""
-    entry = network_entry(tcp_meter.port)
+    entry = network_entry(tcp_meter.port, options={"api_enabled": False, "api_key": "OLD"})
     await setup_entry(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    # The form shows the stored options in its sections.
+    schema = result["data_schema"]
+    assert schema is not None
+    shown = {
+        str(name): {
+            str(field): (field.description or {}).get("suggested_value")
+            for field in part.schema.schema
+        }
+        for name, part in schema.schema.items()
+    }
+    assert shown == {
+        "updates": {"min_update_interval": None},
+        "api": {"api_enabled": False, "api_key": "OLD"},
+        "database": {"database_url": None, "retention_hours": None},
+        "forwarding": {"forward_targets": None},
+    }
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"min_update_interval": 3600, "api_enabled": False, "api_key": " k "},
+        options_input(min_update_interval=3600, api_enabled=False, api_key=" k "),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {
@@ -344,11 +368,11 @@ async def test_options_database_url(
     options = {"min_update_interval": 0, "api_enabled": True, "api_key": "k"}
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**options, "database_url": "mysql://nobody@nowhere/db"}
+        result["flow_id"], options_input(**options, database_url="mysql://nobody@nowhere/db")
     )
     assert result["errors"] == {"database_url": "cannot_open_database"}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**options, "database_url": postgres_url}
+        result["flow_id"], options_input(**options, database_url=postgres_url)
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
