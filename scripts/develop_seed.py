@@ -35,7 +35,10 @@ from homeassistant.config_entries import (
     STORAGE_VERSION_MINOR,
     ConfigEntry,
 )
-from homeassistant.helpers.json import JSONEncoder
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.json import JSONEncoder, json_bytes
+from homeassistant.util import dt as dt_util, ulid as ulid_util
+import orjson
 
 from custom_components.smartmeter.api.auth import generate_auth_key
 from custom_components.smartmeter.const import CONF_API_ENABLED, CONF_API_KEY
@@ -88,6 +91,46 @@ def _seed_history(database: Path, template: bytes, start: datetime, now: datetim
     finally:
         store.close()
     return stored
+
+
+def _phase_power_entities(entry_id: str) -> list[Any]:
+    """Return the registry entries of the power per phase, enabled for the Smart meter dashboard.
+
+    The integration creates them disabled, as most users need not record them.
+    """
+    entries = []
+    for direction, code, key in (
+        ("consumption", "positive", "power_consumption_phase"),
+        ("production", "negative", "power_production_phase"),
+    ):
+        for phase in (1, 2, 3):
+            name = f"Power {direction} phase L{phase}"
+            entry = er.RegistryEntry(
+                entity_id=f"sensor.electricity_meter_power_{direction}_phase_l{phase}",
+                unique_id=f"{METER}_instantaneous_active_power_l{phase}_{code}",
+                platform="smartmeter",
+                config_entry_id=entry_id,
+                config_subentry_id=None,
+                capabilities={"state_class": "measurement"},
+                created_at=dt_util.utcnow(),
+                device_id=None,
+                disabled_by=None,
+                entity_category=None,
+                has_entity_name=True,
+                hidden_by=None,
+                id=ulid_util.ulid_hex(),
+                object_id_base=name,
+                options={},
+                original_device_class="power",
+                original_icon=None,
+                original_name=name,
+                suggested_object_id=None,
+                supported_features=0,
+                translation_key=key,
+                unit_of_measurement="W",
+            )
+            entries.append(orjson.loads(json_bytes(entry.as_storage_fragment)))
+    return entries
 
 
 def _energy_preferences(object_id: str) -> dict[str, Any]:
@@ -162,6 +205,17 @@ def main(config: Path, port: int, template: Path) -> None:
         STORAGE_VERSION,
         STORAGE_VERSION_MINOR,
         {"entries": [entry.as_dict()]},
+    )
+    _write_storage(
+        storage,
+        er.STORAGE_KEY,
+        er.STORAGE_VERSION_MAJOR,
+        er.STORAGE_VERSION_MINOR,
+        {
+            "entities": _phase_power_entities(entry.entry_id),
+            "deleted_entities": [],
+            "settings": {"entity_id_parts": None},
+        },
     )
     _write_storage(storage, ONBOARDING_KEY, ONBOARDING_VERSION, 1, {"done": [STEP_CORE_CONFIG]})
     _write_storage(
