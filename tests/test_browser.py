@@ -279,6 +279,9 @@ def _add_meter(page: Page, home_assistant: HomeAssistant, screens: Screens) -> N
     page.get_by_role("button", name="Add integration").click()
     page.get_by_placeholder("Search for a brand name").fill("Smart Meter")
     page.get_by_role("button", name="Smart Meter (DSMR P1)", exact=True).click()
+    expect(page.get_by_text("Network (ser2net, Wi-Fi P1 dongle)")).to_be_visible()
+    _no_translation_error(page)
+    screens.take(page, "connection")
     page.get_by_text("Network (ser2net, Wi-Fi P1 dongle)").click()
     page.get_by_role("textbox", name=re.compile("^Host")).fill("127.0.0.1")
     page.get_by_role("spinbutton", name=re.compile("^Port")).fill(
@@ -308,6 +311,8 @@ def _device_page(page: Page, screens: Screens) -> None:
 
 def _integration_page(page: Page) -> None:
     page.goto(f"{page.url.split('/config')[0]}/config/integrations/integration/smartmeter")
+    # The integration's own words, not Home Assistant's "Add hub".
+    expect(page.get_by_role("button", name="Add meter", exact=True)).to_be_visible()
 
 
 def _turn_the_api_on(page: Page, screens: Screens) -> str:
@@ -317,6 +322,9 @@ def _turn_the_api_on(page: Page, screens: Screens) -> str:
         "ha-config-entry-row", has=page.get_by_text("Fluvius 53769484_A", exact=True)
     )
     entry.get_by_role("button", name="Configure").first.click()
+    # The options in sections, each under its own heading.
+    for heading in ("Updates", "DSMR-reader compatible API", "Reading database"):
+        expect(page.get_by_role("button", name=heading, exact=True)).to_be_visible()
     switch = page.get_by_role("switch")
     expect(switch).not_to_be_checked()
     # The switch's thumb covers its input: click the switch as a whole, as a person does.
