@@ -5,7 +5,9 @@ whatever the installed version expects. It has an energy contract, and its readi
 gets three weeks of the simulator's telegrams (every 15 minutes, decoded and stored as the
 reader stores them), so the energy dashboard, set up here with the meter's long-term
 statistics, shows history at the first start. The simulator then runs from the same start
-(written to simulator_start), so its registers go on from the history's.
+(written to simulator_start), so its registers go on from the history's. The meter has an API
+key to turn its API on with, as a meter added through the UI does, and the onboarding's location
+step is done: configuration.yaml sets country, currency, units and time zone.
 """
 
 from __future__ import annotations
@@ -22,14 +24,24 @@ from homeassistant.components.energy.data import (
     STORAGE_MINOR_VERSION as ENERGY_MINOR_VERSION,
     STORAGE_VERSION as ENERGY_VERSION,
 )
+from homeassistant.components.onboarding import (
+    STORAGE_KEY as ONBOARDING_KEY,
+    STORAGE_VERSION as ONBOARDING_VERSION,
+)
+from homeassistant.components.onboarding.const import STEP_CORE_CONFIG
 from homeassistant.config_entries import (
     STORAGE_KEY,
     STORAGE_VERSION,
     STORAGE_VERSION_MINOR,
     ConfigEntry,
 )
-from homeassistant.helpers.json import JSONEncoder
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.json import JSONEncoder, json_bytes
+from homeassistant.util import dt as dt_util, ulid as ulid_util
+import orjson
 
+from custom_components.smartmeter.api.auth import generate_auth_key
+from custom_components.smartmeter.const import CONF_API_ENABLED, CONF_API_KEY
 from custom_components.smartmeter.meter.decode import TelegramDecoder
 from custom_components.smartmeter.meter.dsmr_reading import to_dsmr_reading
 from custom_components.smartmeter.meter.specifications import SPECIFICATIONS
@@ -81,6 +93,46 @@ def _seed_history(database: Path, template: bytes, start: datetime, now: datetim
     return stored
 
 
+def _phase_power_entities(entry_id: str) -> list[Any]:
+    """Return the registry entries of the power per phase, enabled for the Smart meter dashboard.
+
+    The integration creates them disabled, as most users need not record them.
+    """
+    entries = []
+    for direction, code, key in (
+        ("consumption", "positive", "power_consumption_phase"),
+        ("production", "negative", "power_production_phase"),
+    ):
+        for phase in (1, 2, 3):
+            name = f"Power {direction} phase L{phase}"
+            entry = er.RegistryEntry(
+                entity_id=f"sensor.electricity_meter_power_{direction}_phase_l{phase}",
+                unique_id=f"{METER}_instantaneous_active_power_l{phase}_{code}",
+                platform="smartmeter",
+                config_entry_id=entry_id,
+                config_subentry_id=None,
+                capabilities={"state_class": "measurement"},
+                created_at=dt_util.utcnow(),
+                device_id=None,
+                disabled_by=None,
+                entity_category=None,
+                has_entity_name=True,
+                hidden_by=None,
+                id=ulid_util.ulid_hex(),
+                object_id_base=name,
+                options={},
+                original_device_class="power",
+                original_icon=None,
+                original_name=name,
+                suggested_object_id=None,
+                supported_features=0,
+                translation_key=key,
+                unit_of_measurement="W",
+            )
+            entries.append(orjson.loads(json_bytes(entry.as_storage_fragment)))
+    return entries
+
+
 def _energy_preferences(object_id: str) -> dict[str, Any]:
     """Return the energy dashboard set up with the meter's long-term statistics."""
     prefix = f"smartmeter:{object_id}"
@@ -128,7 +180,7 @@ def main(config: Path, port: int, template: Path) -> None:
         discovery_keys=MappingProxyType({}),
         domain="smartmeter",
         minor_version=1,
-        options={},
+        options={CONF_API_ENABLED: False, CONF_API_KEY: generate_auth_key()},
         source="user",
         subentries_data=[
             {
@@ -154,6 +206,18 @@ def main(config: Path, port: int, template: Path) -> None:
         STORAGE_VERSION_MINOR,
         {"entries": [entry.as_dict()]},
     )
+    _write_storage(
+        storage,
+        er.STORAGE_KEY,
+        er.STORAGE_VERSION_MAJOR,
+        er.STORAGE_VERSION_MINOR,
+        {
+            "entities": _phase_power_entities(entry.entry_id),
+            "deleted_entities": [],
+            "settings": {"entity_id_parts": None},
+        },
+    )
+    _write_storage(storage, ONBOARDING_KEY, ONBOARDING_VERSION, 1, {"done": [STEP_CORE_CONFIG]})
     _write_storage(
         storage,
         ENERGY_KEY,

@@ -108,3 +108,22 @@ async def until_handled(hass: HomeAssistant, entry: MockConfigEntry, telegrams: 
             and reader.stats.telegrams == telegrams
         ),
     )
+
+
+# The options form's sections and the fields each holds, as the frontend sends them.
+OPTION_SECTIONS = {
+    "updates": ("min_update_interval",),
+    "api": ("api_enabled", "api_key"),
+    "database": ("database_url", "retention_hours"),
+    "forwarding": ("forward_targets",),
+}
+
+
+def options_input(**fields: Any) -> dict[str, dict[str, Any]]:
+    """Return the options form's input: ``fields`` in their sections, every section sent."""
+    sections = {
+        name: {key: fields.pop(key) for key in keys if key in fields}
+        for name, keys in OPTION_SECTIONS.items()
+    }
+    assert not fields, f"in no section: {fields}"
+    return sections

@@ -28,6 +28,7 @@ from custom_components.smartmeter.statistics import statistic_object_id
 from .common import (
     has_state,
     network_entry,
+    options_input,
     setup_entry,
     state_of,
     unload_meters,
@@ -253,7 +254,7 @@ async def test_serial_missing_port(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"device": "/dev/nonexistent-p1"}
     )
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "cannot_open_port"}
 
 
 async def test_push_only(hass: HomeAssistant) -> None:
@@ -312,17 +313,33 @@ async def test_reconfigure_serial(hass: HomeAssistant, pty_meter: PtyMeter) -> N
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"device": "/dev/nonexistent-p1"}
     )
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "cannot_open_port"}
 
 
 async def test_options_average(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
     """With a minimum interval, power is the average over the interval."""
-    entry = network_entry(tcp_meter.port)
+    entry = network_entry(tcp_meter.port, options={"api_enabled": False, "api_key": "OLD"})
     await setup_entry(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    # The form shows the stored options in its sections.
+    schema = result["data_schema"]
+    assert schema is not None
+    shown = {
+        str(name): {
+            str(field): (field.description or {}).get("suggested_value")
+            for field in part.schema.schema
+        }
+        for name, part in schema.schema.items()
+    }
+    assert shown == {
+        "updates": {"min_update_interval": None},
+        "api": {"api_enabled": False, "api_key": "OLD"},
+        "database": {"database_url": None, "retention_hours": None},
+        "forwarding": {"forward_targets": None},
+    }
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"min_update_interval": 3600, "api_enabled": False, "api_key": " k "},
+        options_input(min_update_interval=3600, api_enabled=False, api_key=" k "),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {
@@ -365,11 +382,11 @@ async def test_options_database_url(
     options = {"min_update_interval": 0, "api_enabled": True, "api_key": "k"}
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**options, "database_url": "mysql://nobody@nowhere/db"}
+        result["flow_id"], options_input(**options, database_url="mysql://nobody@nowhere/db")
     )
     assert result["errors"] == {"database_url": "cannot_open_database"}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**options, "database_url": postgres_url}
+        result["flow_id"], options_input(**options, database_url=postgres_url)
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()

@@ -65,6 +65,22 @@ async def test_add_and_change_a_contract(hass: HomeAssistant, tcp_meter: TcpMete
 
     result = await entry.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
     assert result["step_id"] == "reconfigure"
+    # Prices in Home Assistant's currency, per kWh or m³.
+    units = {
+        str(key): field.config.get("unit_of_measurement")
+        for key, field in result["data_schema"].schema.items()
+    }
+    assert units == {
+        "description": None,
+        "start": None,
+        "end": None,
+        "electricity_delivered_1_price": "EUR/kWh",
+        "electricity_delivered_2_price": "EUR/kWh",
+        "gas_price": "EUR/m³",
+        "electricity_returned_1_price": "EUR/kWh",
+        "electricity_returned_2_price": "EUR/kWh",
+        "fixed_daily_cost": "EUR",
+    }
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {**CONTRACT, "description": "", "end": "2027-06-30", "gas_price": 1.25}
     )

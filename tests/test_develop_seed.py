@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 import json
 from pathlib import Path
+import re
 from typing import Any
 from unittest.mock import patch
 
@@ -62,6 +63,16 @@ async def test_seeded_history_fills_the_energy_dashboard(
         await hass.async_add_executor_job(develop_seed.main, config, 2001, TELEGRAMS / "v5.txt")
     (seeded,) = json.loads((config / ".storage/core.config_entries").read_text())["data"]["entries"]
     assert seeded["data"]["port"] == 2001
+    # A key to turn the API on with, as for a meter added through the UI.
+    assert seeded["options"]["api_enabled"] is False
+    assert re.fullmatch(r"[A-Z0-9]{64}", seeded["options"]["api_key"])
+    # configuration.yaml sets the location: the onboarding does not ask for it.
+    onboarding = json.loads((config / ".storage/onboarding").read_text())
+    assert (onboarding["key"], onboarding["version"], onboarding["data"]) == (
+        "onboarding",
+        4,
+        {"done": ["core_config"]},
+    )
     assert (config / "simulator_start").read_text() == seeded_start(config)
     # Home Assistant reads the energy dashboard's settings from its storage (mocked in tests).
     hass_storage["energy"] = json.loads((config / ".storage/energy").read_text())

@@ -15,7 +15,7 @@ from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.diagnostics import async_get_config_entry_diagnostics
 from custom_components.smartmeter.forward import Target
 
-from .common import network_entry, setup_entry, until
+from .common import network_entry, options_input, setup_entry, until
 from .meters import TcpMeter, telegram
 
 TARGET_KEY = "T" * 64
@@ -68,12 +68,14 @@ async def test_forward_targets_option(hass: HomeAssistant, tcp_meter: TcpMeter) 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     options = {"min_update_interval": 0, "api_enabled": False, "api_key": "k"}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**options, "forward_targets": "dsmr.local KEY"}
+        result["flow_id"], options_input(**options, forward_targets="dsmr.local KEY")
     )
     assert result["errors"] == {"forward_targets": "invalid_forward_targets"}
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {**options, "forward_targets": "\nhttp://dsmr.local/api/v1/datalogger/dsmrreading KEY\n"},
+        options_input(
+            **options, forward_targets="\nhttp://dsmr.local/api/v1/datalogger/dsmrreading KEY\n"
+        ),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options["forward_targets"] == (

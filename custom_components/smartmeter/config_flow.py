@@ -20,6 +20,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 import probatio as vol
 from sqlalchemy.exc import SQLAlchemyError
@@ -76,46 +77,90 @@ from .store.store import ReadingStore
 
 _KEY_FORMAT: Final = re.compile(r"[0-9a-fA-F]{32}")
 
+OPTIONS_UPDATES: Final = "updates"
+OPTIONS_API: Final = "api"
+OPTIONS_DATABASE: Final = "database"
+OPTIONS_FORWARDING: Final = "forwarding"
+# The options form in sections, each with its own heading: how often entities update, the
+# DSMR-reader compatible API, the reading database, and forwarding to DSMR-reader.
 _OPTIONS_SCHEMA: Final = vol.Schema(
     {
-        vol.Required(
-            CONF_MIN_UPDATE_INTERVAL, default=DEFAULT_MIN_UPDATE_INTERVAL
-        ): selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=0,
-                max=3600,
-                step=1,
-                unit_of_measurement="s",
-                mode=selector.NumberSelectorMode.BOX,
+        vol.Required(OPTIONS_UPDATES): section(
+            vol.Schema(
+                {
+                    vol.Required(
+                        CONF_MIN_UPDATE_INTERVAL, default=DEFAULT_MIN_UPDATE_INTERVAL
+                    ): selector.NumberSelector(
+                        selector.NumberSelectorConfig(
+                            min=0,
+                            max=3600,
+                            step=1,
+                            unit_of_measurement="s",
+                            mode=selector.NumberSelectorMode.BOX,
+                        )
+                    ),
+                }
             )
         ),
-        vol.Required(CONF_API_ENABLED, default=False): selector.BooleanSelector(),
-        vol.Required(CONF_API_KEY): selector.TextSelector(),
-        vol.Optional(CONF_DATABASE_URL, default=""): selector.TextSelector(),
-        vol.Optional(CONF_FORWARD_TARGETS, default=""): selector.TextSelector(
-            selector.TextSelectorConfig(multiline=True)
+        vol.Required(OPTIONS_API): section(
+            vol.Schema(
+                {
+                    vol.Required(CONF_API_ENABLED, default=False): selector.BooleanSelector(),
+                    vol.Required(CONF_API_KEY): selector.TextSelector(),
+                }
+            )
         ),
-        vol.Required(CONF_RETENTION_HOURS, default=RETENTION_OFF): selector.SelectSelector(
-            selector.SelectSelectorConfig(
-                options=[RETENTION_OFF, *(str(hours) for hours in RETENTION_CHOICES)],
-                translation_key=CONF_RETENTION_HOURS,
-                mode=selector.SelectSelectorMode.DROPDOWN,
+        vol.Required(OPTIONS_DATABASE): section(
+            vol.Schema(
+                {
+                    vol.Optional(CONF_DATABASE_URL, default=""): selector.TextSelector(),
+                    vol.Required(
+                        CONF_RETENTION_HOURS, default=RETENTION_OFF
+                    ): selector.SelectSelector(
+                        selector.SelectSelectorConfig(
+                            options=[RETENTION_OFF, *(str(hours) for hours in RETENTION_CHOICES)],
+                            translation_key=CONF_RETENTION_HOURS,
+                            mode=selector.SelectSelectorMode.DROPDOWN,
+                        )
+                    ),
+                }
+            )
+        ),
+        vol.Required(OPTIONS_FORWARDING): section(
+            vol.Schema(
+                {
+                    vol.Optional(CONF_FORWARD_TARGETS, default=""): selector.TextSelector(
+                        selector.TextSelectorConfig(multiline=True)
+                    ),
+                }
             )
         ),
     }
 )
 
-_MONEY: Final = selector.NumberSelector(
-    selector.NumberSelectorConfig(step="any", mode=selector.NumberSelectorMode.BOX)
-)
-_CONTRACT_SCHEMA: Final = vol.Schema(
-    {
-        vol.Optional(CONF_DESCRIPTION, default=""): selector.TextSelector(),
-        vol.Required(CONF_START): selector.DateSelector(),
-        vol.Required(CONF_END): selector.DateSelector(),
-        **{vol.Required(name, default=0): _MONEY for name in (*PRICE_FIELDS, FIXED_DAILY_COST)},
+
+def _contract_schema(currency: str) -> vol.Schema:
+    """Return the contract form, its prices in ``currency`` per kWh or m³, its fixed costs in it."""
+    units = dict.fromkeys(PRICE_FIELDS, f"{currency}/kWh") | {
+        "gas_price": f"{currency}/m³",
+        FIXED_DAILY_COST: currency,
     }
-)
+    return vol.Schema(
+        {
+            vol.Optional(CONF_DESCRIPTION, default=""): selector.TextSelector(),
+            vol.Required(CONF_START): selector.DateSelector(),
+            vol.Required(CONF_END): selector.DateSelector(),
+            **{
+                vol.Required(name, default=0): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        step="any", mode=selector.NumberSelectorMode.BOX, unit_of_measurement=unit
+                    )
+                )
+                for name, unit in units.items()
+            },
+        }
+    )
+
 
 _SPECIFICATION_SELECTOR: Final = selector.SelectSelector(
     selector.SelectSelectorConfig(
@@ -309,7 +354,11 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
         except EncryptionKeyRequired:
             return await self.async_step_encryption_key()
         except ProbeError as err:
-            errors["base"] = err.reason
+            serial = isinstance(self._endpoint, SerialPort)
+            # A serial port is opened, a host connected to: each error names its own fields.
+            errors["base"] = (
+                "cannot_open_port" if serial and err.reason == "cannot_connect" else err.reason
+            )
             return None
         # A meter that sends no equipment id has no unique id: its address could change.
         equipment_id = self._result.equipment_id
@@ -420,14 +469,15 @@ class SmartMeterConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class SmartMeterOptionsFlow(OptionsFlow):
-    """Update behaviour, the DSMR-reader compatible API and the reading database."""
+    """Updates, the DSMR-reader compatible API, the reading database and forwarding."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the options; a database URL is tried before it is saved."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            url = user_input.get(CONF_DATABASE_URL, "").strip()
-            targets = user_input.get(CONF_FORWARD_TARGETS, "")
+            values = {key: value for part in user_input.values() for key, value in part.items()}
+            url = values.get(CONF_DATABASE_URL, "").strip()
+            targets = values.get(CONF_FORWARD_TARGETS, "")
             try:
                 forward_targets(targets)
             except ValueError:
@@ -437,21 +487,33 @@ class SmartMeterOptionsFlow(OptionsFlow):
             if not errors:
                 return self.async_create_entry(
                     data={
-                        CONF_MIN_UPDATE_INTERVAL: int(user_input[CONF_MIN_UPDATE_INTERVAL]),
-                        CONF_API_ENABLED: user_input[CONF_API_ENABLED],
-                        CONF_API_KEY: user_input[CONF_API_KEY].strip(),
+                        CONF_MIN_UPDATE_INTERVAL: int(values[CONF_MIN_UPDATE_INTERVAL]),
+                        CONF_API_ENABLED: values[CONF_API_ENABLED],
+                        CONF_API_KEY: values[CONF_API_KEY].strip(),
                         CONF_DATABASE_URL: url,
                         CONF_FORWARD_TARGETS: targets.strip(),
-                        CONF_RETENTION_HOURS: user_input[CONF_RETENTION_HOURS],
+                        CONF_RETENTION_HOURS: values[CONF_RETENTION_HOURS],
                     }
                 )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                _OPTIONS_SCHEMA, user_input or self.config_entry.options
+                _OPTIONS_SCHEMA, user_input or _in_sections(self.config_entry.options)
             ),
             errors=errors,
         )
+
+
+def _in_sections(options: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Return stored options (one level) as the options form's sections hold them."""
+    return {
+        key.schema: {
+            field.schema: options[field.schema]
+            for field in part.schema.schema
+            if field.schema in options
+        }
+        for key, part in _OPTIONS_SCHEMA.schema.items()
+    }
 
 
 class EnergyContractFlow(ConfigSubentryFlow):
@@ -491,7 +553,7 @@ class EnergyContractFlow(ConfigSubentryFlow):
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
-                _CONTRACT_SCHEMA, user_input or current
+                _contract_schema(self.hass.config.currency), user_input or current
             ),
             errors=errors,
         )

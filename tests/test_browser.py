@@ -1,0 +1,401 @@
+"""The first ten minutes, in a real browser: Home Assistant's UI in headless Chromium.
+
+A real ``hass`` runs from a fresh configuration as scripts/develop makes it (its configuration.yaml,
+the Smart meter dashboard and the seed's three weeks of history), with the simulator feeding the
+seeded meter and a second simulator standing in for the meter a user adds through the UI.
+Chromium (Debian's; browsers cannot be downloaded here) is driven through Playwright, whose
+locators pierce the open shadow roots Home Assistant's UI is made of and wait for what they look
+for. Every step leaves a screenshot in ``screenshots/`` (or ``$SMARTMETER_SCREENSHOTS``);
+``scripts/screenshots`` copies the README's from there into ``docs/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+import json
+import os
+from pathlib import Path
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from typing import Any
+import urllib.error
+import urllib.request
+
+from homeassistant.components.http.config import (
+    HTTP_STORAGE_SCHEMA,
+    STORAGE_MINOR_VERSION as HTTP_STORAGE_MINOR_VERSION,
+    STORAGE_VERSION as HTTP_STORAGE_VERSION,
+)
+from playwright.sync_api import Locator, Page, ViewportSize, expect, sync_playwright
+import pytest
+
+from scripts import develop_seed
+
+from .meters import TELEGRAMS
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(480)]
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = Path(os.environ.get("SMARTMETER_SCREENSHOTS", REPO / "screenshots"))
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background networking Chromium tries to reach Google's services, which a closed
+# network refuses; the rest keeps a headless run lean.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP: ViewportSize = {"width": 1400, "height": 1000}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+OWNER = {"name": "Ada Lovelace", "username": "ada", "password": "analytical-engine-1843"}
+# How long Home Assistant may take to answer, and the UI to show what a step waits for, on a
+# machine busy with other work.
+START_SECONDS = 180
+UI_MS = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _simulator(template: str, *args: str) -> tuple[subprocess.Popen[str], int]:
+    """Start a meter simulator on a free port (unless ``args`` name one); return it and its port."""
+    command = ["-m", "meter_simulator", "--telegram", str(TELEGRAMS / template), "--port", "0"]
+    process = subprocess.Popen(
+        [sys.executable, *command, *args], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    announced = re.search(r":(\d+)$", process.stdout.readline().strip())
+    assert announced, "the simulator did not start"
+    return process, int(announced[1])
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    """Stop a process we started, by its id: politely, then for good."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@dataclass
+class HomeAssistant:
+    """A running Home Assistant and what the test needs to know of it."""
+
+    url: str
+    config: Path
+    log: Path
+    added_meter_port: int
+
+    def get(self, path: str, headers: dict[str, str]) -> tuple[int, Any]:
+        """Return the status and JSON body of a GET request."""
+        request = urllib.request.Request(f"{self.url}{path}", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode()
+
+
+def _start_home_assistant(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    """Start ``hass``; return it once it is up, its output copied to ``log`` all along."""
+    hass = subprocess.Popen(
+        [REPO / ".venv" / "bin" / "hass", "--config", config, "--skip-pip"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    initialized = threading.Event()
+
+    def copy_output() -> None:
+        assert hass.stdout is not None
+        with log.open("wb") as output:
+            for line in hass.stdout:
+                output.write(line)
+                output.flush()
+                if b"Home Assistant initialized in" in line:
+                    initialized.set()
+        initialized.set()  # it ended
+
+    threading.Thread(target=copy_output, name="hass-output", daemon=True).start()
+    if not initialized.wait(START_SECONDS) or hass.poll() is not None:
+        _stop(hass)
+        pytest.fail(f"Home Assistant did not start: {log.read_text()[-3000:]}")
+    return hass
+
+
+@pytest.fixture
+def home_assistant(tmp_path: Path, socket_enabled: None) -> Iterator[HomeAssistant]:
+    """Home Assistant as scripts/develop starts it, on free ports; stopped however the test ends."""
+    config = tmp_path / "config"
+    (config / "custom_components").mkdir(parents=True)
+    (config / "custom_components" / "smartmeter").symlink_to(
+        REPO / "custom_components" / "smartmeter"
+    )
+    shutil.copy(REPO / "config" / "smart_meter_dashboard.yaml", config)
+    shutil.copy(REPO / "config" / "configuration.yaml", config)
+    # The port is stored as the UI stores it: http's YAML would be migrated, to be confirmed.
+    port = _free_port()
+    (config / ".storage").mkdir()
+    stable = HTTP_STORAGE_SCHEMA({"server_port": port, "server_host": ["127.0.0.1"]})
+    (config / ".storage" / "http").write_text(
+        json.dumps(
+            {
+                "version": HTTP_STORAGE_VERSION,
+                "minor_version": HTTP_STORAGE_MINOR_VERSION,
+                "key": "http",
+                "data": {"stable": stable, "pending": None, "yaml_migration_done": True},
+            }
+        )
+    )
+    processes: list[subprocess.Popen[Any]] = []
+    try:
+        seeded_port = _free_port()
+        develop_seed.main(config, seeded_port, TELEGRAMS / "v5.txt")
+        start = (config / "simulator_start").read_text()
+        # The seeded meter's simulator listens on the port the seed wrote (the last --port wins).
+        seeded, _ = _simulator("v5.txt", "--port", str(seeded_port), "--start", start)
+        processes.append(seeded)
+        added, added_port = _simulator("fluvius_v171.txt")
+        processes.append(added)
+        log = tmp_path / "home-assistant.log"
+        processes.append(_start_home_assistant(config, log))
+        url = f"http://127.0.0.1:{port}"
+        yield HomeAssistant(url, config, log, added_port)
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+
+
+class Screens:
+    """Screenshots of the steps, numbered in order, of one viewport."""
+
+    def __init__(self, width: str) -> None:
+        self.folder = SCREENSHOTS / width
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        self.taken = 0
+
+    def take(self, page: Page, name: str) -> None:
+        self.taken += 1
+        page.screenshot(path=self.folder / f"{self.taken:02d}-{name}.png")
+
+
+# The text an element shows, its shadow roots' included: the UI is web components throughout.
+COMPOSED_TEXT = """
+element => {
+    const text = node => node.nodeType === Node.TEXT_NODE ? node.data
+        : [...(node.shadowRoot?.childNodes ?? []), ...node.childNodes].map(text).join(" ");
+    return text(element).replace(/\\s+/g, " ").trim();
+}
+"""
+
+
+def shown(locator: Locator, pattern: str, *, other_than: str = "") -> str:
+    """Wait until ``locator``'s element shows text matching ``pattern`` (and not ``other_than``).
+
+    Playwright's locators find elements through open shadow roots; the text an element shows
+    lies in them too, where Playwright's text assertions do not look.
+    """
+    return str(
+        locator.page.wait_for_function(
+            f"""([element, pattern, before]) => {{
+                const text = ({COMPOSED_TEXT})(element);
+                return new RegExp(pattern).test(text) && text !== before && text;
+            }}""",
+            arg=[locator.element_handle(), pattern, other_than],
+        ).json_value()
+    )
+
+
+def _no_translation_error(page: Page) -> None:
+    assert "Translation error" not in page.locator("body").evaluate(COMPOSED_TEXT)
+
+
+def test_first_ten_minutes(home_assistant: HomeAssistant) -> None:
+    """Onboarding, adding the meter, its device, options, API, contract, export, dashboards."""
+    expect.set_options(timeout=UI_MS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            desktop = browser.new_context(viewport=DESKTOP, locale="en-GB")
+            desktop.set_default_timeout(UI_MS)
+            page = desktop.new_page()
+            screens = Screens("desktop")
+            _onboard(page, home_assistant, screens)
+            _add_meter(page, home_assistant, screens)
+            _device_page(page, screens)
+            key = _turn_the_api_on(page, screens)
+            status, body = home_assistant.get(
+                "/api/v2/datalogger/dsmrreading?limit=1", {"Authorization": f"Token {key}"}
+            )
+            assert (status, body["count"] > 0) == (200, True), body
+            _energy_contract(page, screens)
+            _pvoutput_export(page, screens)
+            _energy_dashboard(page, home_assistant, screens)
+            _smart_meter_dashboard(page, home_assistant, screens)
+            phone = browser.new_context(
+                viewport=PHONE, locale="en-GB", storage_state=desktop.storage_state()
+            )
+            phone.set_default_timeout(UI_MS)
+            _smart_meter_dashboard(phone.new_page(), home_assistant, Screens("phone"))
+        finally:
+            browser.close()
+
+
+def _onboard(page: Page, home_assistant: HomeAssistant, screens: Screens) -> None:
+    page.goto(home_assistant.url)
+    page.get_by_role("button", name="Create my smart home").click()
+    page.get_by_role("textbox", name=re.compile("^Name")).fill(OWNER["name"])
+    page.get_by_role("textbox", name=re.compile("^Username")).fill(OWNER["username"])
+    page.get_by_role("textbox", name=re.compile("^Password")).fill(OWNER["password"])
+    page.get_by_role("textbox", name=re.compile("^Confirm password")).fill(OWNER["password"])
+    screens.take(page, "onboarding")
+    page.get_by_role("button", name="Create account").click()
+    # configuration.yaml sets the location: no country, currency or units to pick.
+    expect(page.get_by_role("heading", name="Help us to help you")).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Finish").click()
+    expect(page).to_have_url(re.compile(r"/home"))
+    screens.take(page, "home")
+
+
+def _add_meter(page: Page, home_assistant: HomeAssistant, screens: Screens) -> None:
+    page.goto(f"{home_assistant.url}/config/integrations/dashboard")
+    page.get_by_role("button", name="Add integration").click()
+    page.get_by_placeholder("Search for a brand name").fill("Smart Meter")
+    page.get_by_role("button", name="Smart Meter (DSMR P1)", exact=True).click()
+    expect(page.get_by_text("Network (ser2net, Wi-Fi P1 dongle)")).to_be_visible()
+    _no_translation_error(page)
+    screens.take(page, "connection")
+    page.get_by_text("Network (ser2net, Wi-Fi P1 dongle)").click()
+    page.get_by_role("textbox", name=re.compile("^Host")).fill("127.0.0.1")
+    page.get_by_role("spinbutton", name=re.compile("^Port")).fill(
+        str(home_assistant.added_meter_port)
+    )
+    _no_translation_error(page)
+    screens.take(page, "network")
+    page.get_by_role("button", name="Submit").click()
+    # The meter is found within a second or two: the simulator sends as soon as one connects.
+    expect(page.get_by_text("Keep the detected meter type unless you know better.")).to_be_visible()
+    _no_translation_error(page)
+    screens.take(page, "meter-found")
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Skip and finish").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def _device_page(page: Page, screens: Screens) -> None:
+    _integration_page(page)
+    page.get_by_role("button", name=re.compile(r"^Electricity meter 53769484_A")).click()
+    net_power = page.locator("hui-sensor-entity-row").filter(has_text="Net power")
+    before = shown(net_power, r"^Net power -?[\d,]+ W$")
+    shown(net_power, r"^Net power -?[\d,]+ W$", other_than=before)
+    _no_translation_error(page)
+    screens.take(page, "device")
+
+
+def _integration_page(page: Page) -> None:
+    page.goto(f"{page.url.split('/config')[0]}/config/integrations/integration/smartmeter")
+    # The integration's own words, not Home Assistant's "Add hub".
+    expect(page.get_by_role("button", name="Add meter", exact=True)).to_be_visible()
+
+
+def _turn_the_api_on(page: Page, screens: Screens) -> str:
+    """Turn the added meter's API on in its options; return its key."""
+    _integration_page(page)
+    entry = page.locator(
+        "ha-config-entry-row", has=page.get_by_text("Fluvius 53769484_A", exact=True)
+    )
+    entry.get_by_role("button", name="Configure").first.click()
+    # The options in sections, each under its own heading.
+    for heading in ("Updates", "DSMR-reader compatible API", "Reading database"):
+        expect(page.get_by_role("button", name=heading, exact=True)).to_be_visible()
+    switch = page.get_by_role("switch")
+    expect(switch).not_to_be_checked()
+    # The switch's thumb covers its input: click the switch as a whole, as a person does.
+    page.locator("ha-switch").click()
+    expect(switch).to_be_checked()
+    key = page.get_by_role("textbox", name=re.compile("^API key")).input_value()
+    assert re.fullmatch(r"[A-Z0-9]{64}", key)
+    _no_translation_error(page)
+    screens.take(page, "options")
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Finish").click()
+    return key
+
+
+def _energy_contract(page: Page, screens: Screens) -> None:
+    _integration_page(page)
+    page.get_by_role("button", name="Add energy contract").click()
+    page.get_by_role("button", name="Fluvius 53769484_A").click()
+    page.get_by_role("textbox", name="Description").fill("Fluvius 2026")
+    page.get_by_role("spinbutton", name=re.compile(r"^Electricity, low tariff")).fill("0.21")
+    page.get_by_role("spinbutton", name=re.compile(r"^Electricity, normal tariff")).fill("0.25")
+    page.get_by_role("spinbutton", name=re.compile(r"^Gas")).fill("1.30")
+    _no_translation_error(page)
+    screens.take(page, "energy-contract")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Created configuration for Fluvius 2026.")).to_be_visible()
+    page.get_by_role("button", name="Finish").click()
+
+
+def _pvoutput_export(page: Page, screens: Screens) -> None:
+    page.get_by_role("button", name="Add PVOutput export").click()
+    page.get_by_role("button", name="Fluvius 53769484_A").click()
+    page.get_by_role("textbox", name=re.compile("^API key")).fill("0123456789abcdef" * 2)
+    page.get_by_role("spinbutton", name=re.compile("^System ID")).fill("12345")
+    page.get_by_role("button", name="Submit").click()
+    # No internet here: PVOutput cannot be reached, and the form says so.
+    expect(page.get_by_role("alert")).to_match_aria_snapshot(
+        "- alert: PVOutput cannot be reached; try again later."
+    )
+    _no_translation_error(page)
+    screens.take(page, "pvoutput-offline")
+    page.get_by_role("button", name="Close").click()
+
+
+def _energy_dashboard(page: Page, home_assistant: HomeAssistant, screens: Screens) -> None:
+    page.goto(f"{home_assistant.url}/energy")
+    # Today's hours of the seeded history, in kWh and euros.
+    expect(
+        page.get_by_role("row", name=re.compile(r"^Grid total [1-9][\d.]* kWh €"))
+    ).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"^Gas total [1-9][\d.]* m³ €"))).to_be_visible()
+    _no_translation_error(page)
+    screens.take(page, "energy-dashboard")
+
+
+def _smart_meter_dashboard(page: Page, home_assistant: HomeAssistant, screens: Screens) -> None:
+    page.goto(f"{home_assistant.url}/smart-meter/smart-meter")
+    shown(page.locator("hui-gauge-card"), r"-?[\d,]+ W")
+    # Today's energy and costs from the seeded statistics.
+    shown(
+        page.locator("hui-grid-card"),
+        r"^Electricity today [1-9][\d.]* kWh Its costs [\d.]+ EUR "
+        r"Gas today [1-9][\d.]* m³ Its costs [\d.]+ EUR$",
+    )
+    # The history graph and the two daily statistics graphs, drawn with their series.
+    expect(page.get_by_role("application", name="Chart")).to_have_count(3)
+    for series in ("L1", "L2", "L3", "Consumed", "Returned", "Gas (change)"):
+        expect(page.get_by_role("button", name=series, exact=True)).to_be_visible()
+    shown(
+        page.locator("hui-entities-card"),
+        r"^Meters Electricity consumed [\d.]+ kWh Electricity returned [\d.]+ kWh Gas [\d.]+ m³$",
+    )
+    _no_translation_error(page)
+    page.screenshot(path=screens.folder / "smart-meter-dashboard.png", full_page=True)
