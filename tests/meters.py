@@ -9,12 +9,29 @@ from pathlib import Path
 import termios
 from typing import Final
 
+from dsmr_parser.parsers import TelegramParser
+
 TELEGRAMS: Final = Path(__file__).resolve().parents[2] / "shared" / "telegrams"
 
 
 def telegram(name: str) -> bytes:
     """Return a real telegram, byte-exact."""
     return (TELEGRAMS / name).read_bytes()
+
+
+def with_crc(body: str) -> str:
+    """Close a telegram body (from '/' up to '!') with its CRC (dsmr-parser's, as an oracle)."""
+    return f"{body}{TelegramParser.crc16(body):04X}\r\n"
+
+
+def edited(name: str, *changes: tuple[str, str]) -> str:
+    """Return a real telegram with text replaced (each must occur) and its CRC made right."""
+    text = telegram(name).decode("latin-1")
+    body = text[: text.rindex("!") + 1]
+    for old, new in changes:
+        assert old in body, old
+        body = body.replace(old, new)
+    return with_crc(body)
 
 
 class TcpMeter:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dsmr_parser.parsers import TelegramParser
 import pytest
 
 from custom_components.smartmeter.meter.aggregate import (
@@ -19,13 +18,7 @@ from custom_components.smartmeter.meter.reading import MeterReading
 from custom_components.smartmeter.meter.specifications import SPECIFICATIONS
 from custom_components.smartmeter.reader.framing import MAX_TELEGRAM, TelegramFramer
 
-from .meters import telegram
-
-
-def with_crc(body: str) -> str:
-    """Close a telegram body (from '/' up to '!') with its CRC."""
-    return f"{body}{TelegramParser.crc16(body):04X}\r\n"
-
+from .meters import telegram, with_crc
 
 SWEDEN = with_crc(
     "/ELL5\\253833635_A\r\n\r\n0-0:1.0.0(210217184019W)\r\n1-0:1.8.0(00006678.394*kWh)\r\n"
@@ -34,13 +27,21 @@ SWEDEN = with_crc(
 LUXEMBOURG = with_crc(
     "/Ene5\\T210-D ESMR5.0\r\n\r\n1-3:0.2.8(50)\r\n0-0:1.0.0(200408063501S)\r\n"
     "0-0:42.0.0(53414733303832323030303032313630)\r\n1-0:1.8.0(000000.210*kWh)\r\n"
-    "1-0:2.8.0(000000.000*kWh)\r\n1-0:1.7.0(00.000*kW)\r\n!"
+    "1-0:2.8.0(000000.000*kWh)\r\n1-0:1.7.0(00.000*kW)\r\n1-0:2.7.0(00.000*kW)\r\n!"
 )
 
 
 @pytest.mark.parametrize(
     ("text", "key"),
-    [(SWEDEN, "5S"), (LUXEMBOURG, "5L"), ("/XXX5\r\n\r\n1-0:1.8.1(1*kWh)\r\n!\r\n", "2.2")],
+    [
+        (SWEDEN, "5S"),
+        (LUXEMBOURG, "5L"),
+        (
+            "/XXX5\r\n\r\n1-0:1.8.1(1*kWh)\r\n1-0:2.8.1(0*kWh)\r\n1-0:1.7.0(1*kW)\r\n"
+            "1-0:2.7.0(0*kW)\r\n!\r\n",
+            "2.2",
+        ),
+    ],
 )
 def test_detect_and_parse(text: str, key: str) -> None:
     """Formats without a telegram file here are recognised and parse."""
