@@ -142,7 +142,7 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         now = dt_util.utcnow()
         captures = mbus_captures(telegram, now)
         try:
-            reading, statistics = to_dsmr_reading(telegram, now)
+            reading, statistics = to_dsmr_reading(telegram, now, self.specification)
         except TelegramError:
             if captures:
                 self.store.writer.submit(self.meter_id, [], captures=captures).add_done_callback(
