@@ -270,6 +270,7 @@ async def test_v1_missing_register_logged_once(
         ("5", SWEDEN, "DSMR 5S (Sweden)"),
     ],
     indirect=["specification"],
+    ids=["smarty", "sweden"],
 )
 async def test_v1_telegram_of_another_specification(
     meter: Meter, caplog: pytest.LogCaptureFixture, text: str, looks_like: str

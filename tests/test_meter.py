@@ -65,9 +65,46 @@ def test_framer_bounds_and_splits() -> None:
     data = telegram("v5.txt") * 2
     frames = [frame for i in range(0, len(data), 7) for frame in framer.feed(data[i : i + 7])]
     assert frames == [telegram("v5.txt").decode()] * 2
-    assert framer.feed(b"/" + b"x" * (MAX_TELEGRAM + 1)) == []
+    # A telegram that never ends is handed on (to be refused) once it is too long.
+    oversized = "/" + "x" * (MAX_TELEGRAM + 1)
+    assert framer.feed(oversized.encode()) == [oversized]
     assert framer.feed(b"!" + b"y" * 20) == []
     assert framer.feed(b"\r\n") == []
+
+
+V5_TEXT = telegram("v5.txt").decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "frames"),
+    [
+        # A stray '!' (or '/...!') before a telegram costs only itself, handed on to be refused.
+        (V5_TEXT + "xx!yy" + V5_TEXT, [V5_TEXT, "xx!", V5_TEXT]),
+        (V5_TEXT + "/xx!yy" + V5_TEXT, [V5_TEXT, "/xx!yy", V5_TEXT]),
+        # A run of noise counts once, until the next telegram.
+        (V5_TEXT + "a!b!c!\r\n!" + V5_TEXT + "!", [V5_TEXT, "a!", V5_TEXT, "!"]),
+        # Noise without '!' or '/' (padding) is dropped.
+        (V5_TEXT + "\x00\xff  \r\n" + V5_TEXT, [V5_TEXT, V5_TEXT]),
+        # A telegram cut off by the next one's '/'.
+        (V5_TEXT[:300] + V5_TEXT, [V5_TEXT[:300], V5_TEXT]),
+        # The tail of a telegram sent before the connection: not counted.
+        (V5_TEXT[300:] + V5_TEXT, [V5_TEXT]),
+        # A CRC line that never ends: the telegram stops 8 characters after its '!'.
+        (V5_TEXT[:-2] + "garbage and more" + V5_TEXT, [V5_TEXT[:-2] + "garb", V5_TEXT]),
+    ],
+    ids=["bang", "slash-bang", "run", "padding", "cut-off", "tail", "endless-crc-line"],
+)
+def test_framer_noise(data: str, frames: list[str]) -> None:
+    """What is no telegram costs only itself: the next telegram arrives whole.
+
+    Fed a byte at a time, the same telegrams and as many refused frames come out (noise
+    already dropped is not in them).
+    """
+    framer = TelegramFramer()
+    assert framer.feed(data.encode("latin-1")) == frames
+    framer = TelegramFramer()
+    fed = [frame for i in range(len(data)) for frame in framer.feed(data[i].encode("latin-1"))]
+    assert [frame == V5_TEXT for frame in fed] == [frame == V5_TEXT for frame in frames]
 
 
 def test_hourly_consumption() -> None:
