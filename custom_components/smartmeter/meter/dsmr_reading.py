@@ -106,11 +106,15 @@ def _checked(value: Decimal, limit: Decimal, name: str) -> Decimal:
 
 def _value(telegram: Telegram, name: str, places: Decimal = _THREE_PLACES) -> Decimal | None:
     obj = getattr(telegram, name, None)
-    value = getattr(obj, "value", None)
+    return _column(getattr(obj, "value", None), getattr(obj, "unit", None), places, name)
+
+
+def _column(value: object, unit: str | None, places: Decimal, name: str) -> Decimal | None:
+    """Return a value as DSMR-reader's column keeps it; None if it is no number."""
     if not isinstance(value, Decimal):
         return None
     limit = _LIMIT[places]
-    factor = _SCALE.get(getattr(obj, "unit", None) or "")
+    factor = _SCALE.get(unit or "")
     if factor:
         value = _checked(value, limit / factor, name) * factor
     # Django quantizes to the column's places with banker's rounding; so do we.
@@ -121,7 +125,7 @@ def _int(telegram: Telegram, name: str) -> int | None:
     value = getattr(getattr(telegram, name, None), "value", None)
     if isinstance(value, Decimal):
         number = int(_checked(value, Decimal(2**31), name))
-    elif isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+    elif isinstance(value, int) or (isinstance(value, str) and value.isdecimal()):
         number = int(value)
     else:
         return None
@@ -133,24 +137,22 @@ def _int(telegram: Telegram, name: str) -> int | None:
 def _device_type(device: Any) -> int | None:
     """Return an M-Bus device's type (EN 13757-3), None when the telegram does not say."""
     kind = getattr(device, "MBUS_DEVICE_TYPE", None) or getattr(device, "DEVICE_TYPE", None)
-    return None if kind is None or kind.value is None else int(kind.value)
+    value = getattr(kind, "value", None)
+    if isinstance(value, str) and value.isdecimal():  # DSMR 2.2 has it as text
+        return int(value)
+    return value if isinstance(value, int) else None
 
 
 def _gas(telegram: Telegram) -> tuple[datetime | None, Decimal | None]:
     """Return the last gas meter's reading time and m³, as DSMR-reader's regex finds it."""
     found: tuple[datetime | None, Decimal | None] = (None, None)
-    limit = _LIMIT[_THREE_PLACES]
     for device in getattr(telegram, "MBUS_DEVICES", ()):
         if _device_type(device) != MBUS_GAS:
             continue
         for name, obj in device:
             if name.endswith("METER_READING") and obj.unit in ("m3", "m³"):
                 measured_at = obj.datetime if isinstance(obj.datetime, datetime) else None
-                value = None
-                if measured_at is not None:
-                    value = _checked(
-                        _checked(obj.value, limit, name).quantize(_THREE_PLACES), limit, name
-                    )
+                value = _column(obj.value, None, _THREE_PLACES, name) if measured_at else None
                 found = (measured_at, value)
     return found
 
