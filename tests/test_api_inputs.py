@@ -105,6 +105,15 @@ async def meter(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+def ours(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    """Return what the integration logged at a level or above (asyncio's debug adds more)."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= level and record.name.startswith("custom_components.smartmeter")
+    ]
+
+
 def one_more_rejected(before: Stored) -> Stored:
     """What the store holds after one refused telegram: the same, one more rejected."""
     readings, statistics = before
@@ -256,7 +265,7 @@ async def test_v1_missing_register_logged_once(
     text = edited("v4_2.txt", ("1-0:1.8.1(001581.123*kWh)\r\n", ""))
     for _ in range(3):
         assert await meter.post_v1(text) == FAILED
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    warnings = ours(caplog, logging.WARNING)
     assert warnings == [
         "Telegrams without 1-0:1.8.1 (electricity delivered, tariff 1) are refused: "
         "DSMR 4 requires it"
@@ -281,7 +290,7 @@ async def test_v1_telegram_of_another_specification(
         assert await meter.post_v1(text) == FAILED
     readings, statistics = await meter.stored()
     assert (readings, statistics.rejected_telegrams) == ([], 2)
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    warnings = ours(caplog, logging.WARNING)
     assert warnings == [
         "Telegrams without 1-0:1.8.1 (electricity delivered, tariff 1) are refused: DSMR 5 "
         f"requires it; they look like {looks_like}: set the meter up with that"

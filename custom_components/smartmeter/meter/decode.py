@@ -14,7 +14,7 @@ from dsmr_parser.objects import Telegram
 from dsmr_parser.parsers import TelegramParser
 
 from .detect import detect_specification
-from .dsmr_reading import MissingRegister, check_telegram
+from .dsmr_reading import DsmrReading, MissingRegister, check_telegram, to_dsmr_reading
 from .errors import ChecksumError, DecryptionFailed, TelegramError
 from .line_parser import LineParser
 from .specifications import Specification
@@ -104,7 +104,7 @@ class TelegramDecoder:
     look like when it is another.
     """
 
-    __slots__ = ("_encryption_key", "_lines", "_parser", "_warned", "specification")
+    __slots__ = ("_encryption_key", "_last", "_lines", "_parser", "_warned", "specification")
 
     def __init__(self, specification: Specification, encryption_key: str | None = None) -> None:
         """Prepare the parser (it compiles its regexes once)."""
@@ -115,6 +115,8 @@ class TelegramDecoder:
         )
         self._lines = LineParser(specification.objects)
         self._warned: set[str] = set()
+        # The last telegram decoded and its reading, which storing it takes again.
+        self._last: tuple[Telegram, DsmrReading | None] | None = None
 
     def decode(self, frame: str) -> Telegram:
         """Parse a frame: telegram text, or hex of a DLMS frame when encrypted."""
@@ -135,11 +137,23 @@ class TelegramDecoder:
             # dsmr-parser raises ValueError/IndexError on some malformed lines.
             raise TelegramError(f"Unparsable telegram: {err}") from err
         try:
-            check_telegram(telegram, self.specification, datetime.now(UTC))
+            reading = check_telegram(telegram, self.specification, datetime.now(UTC))
         except MissingRegister as err:
             self._warn_once(err.register, frame)
             raise
+        self._last = (telegram, reading)
         return telegram
+
+    def dsmr_reading(self, telegram: Telegram, now: datetime) -> DsmrReading:
+        """Return a decoded telegram's reading and statistics, as ``to_dsmr_reading`` does.
+
+        The last telegram's were made when it was decoded, a moment before.
+        """
+        last = self._last
+        if last is not None and last[0] is telegram and last[1] is not None:
+            reading, statistics = last[1]
+            return reading, dict(statistics)
+        return to_dsmr_reading(telegram, now, self.specification)
 
     def _decode_plain(self, frame: str) -> Telegram:
         start = frame.find("/")

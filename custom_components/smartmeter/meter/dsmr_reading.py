@@ -240,23 +240,28 @@ def electricity(telegram: Telegram, specification: Specification) -> dict[str, D
     return values
 
 
-def check_telegram(telegram: Telegram, specification: Specification, now: datetime) -> None:
-    """Raise TelegramError unless DSMR-reader could store the telegram's values.
+type DsmrReading = tuple[Reading, dict[str, StatisticsValue]]
+
+
+def check_telegram(
+    telegram: Telegram, specification: Specification, now: datetime
+) -> DsmrReading | None:
+    """Return the telegram's reading; raise TelegramError unless DSMR-reader could store it.
 
     A telegram with no electricity at all passes when it has an M-Bus meter's reading (a heat
-    meter alone): its positions are kept, though it makes no reading.
+    meter alone): its positions are kept, though it makes no reading (None).
     """
     try:
-        to_dsmr_reading(telegram, now, specification)
+        reading: DsmrReading | None = to_dsmr_reading(telegram, now, specification)
     except NoElectricity:
         if not _has_meter_readings(telegram):
             raise
+        reading = None
     mbus_captures(telegram, now)
+    return reading
 
 
-def to_dsmr_reading(
-    telegram: Telegram, now: datetime, specification: Specification
-) -> tuple[Reading, dict[str, StatisticsValue]]:
+def to_dsmr_reading(telegram: Telegram, now: datetime, specification: Specification) -> DsmrReading:
     """Map a telegram as DSMR-reader's datalogger does (research notes, section 2.3).
 
     A register the specification requires is never filled in: MissingRegister. Raises

@@ -71,8 +71,9 @@ class LineParser:
             lines_of.append(lines)
         else:
             self._lines_of = tuple(lines_of)
-        # The objects (their positions) whose pattern matches a line with that code.
-        self._by_code: dict[str, tuple[int, ...]] = {}
+        # The objects (their positions) whose pattern matches a line with that code, and
+        # whether one takes the next line too.
+        self._by_code: dict[str, tuple[tuple[int, ...], bool]] = {}
         # The last telegram's lines and the objects parsed from each, with their positions.
         self._previous: dict[str, _Found] = {}
 
@@ -81,23 +82,24 @@ class LineParser:
         lines = self._lines(text)
         if lines is None:
             return self._parse_slowly(text)
-        lines_of = self._lines_of
-        assert lines_of is not None
+        by_code = self._by_code
         previous = self._previous
         parsed: dict[str, _Found] = {}
         found: list[tuple[int, Any]] = []
         for index, line in enumerate(lines):
-            positions = self._positions_of(line)
+            code, paren, _ = line.partition("(")
+            known = by_code.get(code)
+            positions, two_lines = known if known is not None else self._learn(code)
             if not positions:
                 continue
-            if "(" not in line:  # a code with no value: patterns may run into the next line
+            if not paren:  # a code with no value: patterns may run into the next line
                 return self._parse_slowly(text)
             key = line
-            if any(lines_of[position] == 2 for position in positions):
+            if two_lines:
                 following = lines[index + 1] if index + 1 < len(lines) else ""
                 # Without a second line, or with one a pattern could start at, the pattern
                 # matches elsewhere than here.
-                if not following or self._positions_of(following):
+                if not following or self._learn(following.partition("(")[0])[0]:
                     return self._parse_slowly(text)
                 key = f"{line}\r\n{following}"
             values = previous.get(key)
@@ -109,14 +111,16 @@ class LineParser:
         found.sort(key=_position)
         return self._telegram(found)
 
-    def _positions_of(self, line: str) -> tuple[int, ...]:
-        code = line.partition("(")[0]
-        positions = self._by_code.get(code)
-        if positions is None:
+    def _learn(self, code: str) -> tuple[tuple[int, ...], bool]:
+        """Return the objects matching a line with this code; whether one takes the next too."""
+        known = self._by_code.get(code)
+        if known is None:
+            assert self._lines_of is not None
             positions = self._positions(code)
+            known = (positions, any(self._lines_of[position] == 2 for position in positions))
             if len(self._by_code) < _MAX_CODES:
-                self._by_code[code] = positions
-        return positions
+                self._by_code[code] = known
+        return known
 
     def _parse_line(self, key: str, positions: tuple[int, ...]) -> _Found:
         """Parse a line (or two) for each object it matches; leave out those that fail."""
