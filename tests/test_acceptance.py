@@ -25,6 +25,7 @@ from custom_components.smartmeter.meter.errors import ChecksumError, TelegramErr
 from custom_components.smartmeter.meter.specifications import SPECIFICATIONS
 
 from .meters import TELEGRAMS, edited, telegram, with_crc
+from .test_meter import LUXEMBOURG
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 DECODER = "custom_components.smartmeter.meter.decode"
@@ -177,4 +178,21 @@ def test_missing_register_logged_once_per_register(caplog: pytest.LogCaptureFixt
         "Telegrams without 1-0:1.8.1 (electricity delivered, tariff 1) are refused: "
         "DSMR 5 requires it",
         "Telegrams without 1-0:1.7.0 (power delivered) are refused: DSMR 5 requires it",
+    ]
+
+
+def test_other_specification_named_only_if_it_takes_the_telegram(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The type a refused telegram looks like is named only when that type would take it."""
+    with caplog.at_level(logging.WARNING):
+        for key, text in (("4", v5(TARIFF_1 + "\r\n", "")), ("5", LUXEMBOURG)):
+            with pytest.raises(MissingRegister):
+                TelegramDecoder(SPECIFICATIONS[key]).decode(text)
+    assert [record.getMessage() for record in caplog.records if record.name == DECODER] == [
+        "Telegrams without 1-0:1.8.1 (electricity delivered, tariff 1) are refused: "
+        "DSMR 4 requires it",
+        "Telegrams without 1-0:1.8.1 (electricity delivered, tariff 1) are refused: "
+        "DSMR 5 requires it; they look like DSMR 5L (Luxembourg, unencrypted): "
+        "set the meter up with that",
     ]

@@ -173,7 +173,17 @@ class TelegramDecoder:
         args: list[str] = [register, specification.label]
         if not specification.encrypted:
             looks_like = detect_specification(frame)
-            if looks_like.key != specification.key:
+            if looks_like.key != specification.key and _takes(looks_like, frame):
                 message += "; they look like %s: set the meter up with that"
                 args.append(looks_like.label)
         _LOGGER.warning(message, *args)
+
+
+def _takes(specification: Specification, frame: str) -> bool:
+    """Whether a plain telegram (its CRC checked) is one of this specification would take."""
+    try:
+        telegram = LineParser(specification.objects).parse(frame)
+        check_telegram(telegram, specification, datetime.now(UTC))
+    except TelegramError:
+        return False
+    return True
