@@ -356,10 +356,12 @@ async def test_v2_form_not_utf8(meter: Meter) -> None:
 
 async def test_v2_multipart(meter: Meter) -> None:
     """Multipart: DRF's parse error without a boundary; values that are no UTF-8 as U+FFFD."""
+    before = await meter.stored()
     assert await meter.send("PATCH", STATISTICS, b"x", "multipart/form-data") == (
         400,
         {"detail": "Multipart form parse error - Invalid boundary in multipart: None"},
     )
+    assert await meter.stored() == before
     status, body = await meter.send(
         "PATCH", STATISTICS, multipart("b", dsmr_version=b"\xff"), "multipart/form-data; boundary=b"
     )
@@ -368,6 +370,7 @@ async def test_v2_multipart(meter: Meter) -> None:
 
 async def test_v2_json_not_utf8(meter: Meter) -> None:
     """JSON that is not UTF-8, or holds NaN: DRF's JSON parse error."""
+    before = await meter.stored()
     assert await meter.send("POST", READINGS, b'{"a": "\xff"}', "application/json") == (
         400,
         {
@@ -379,6 +382,7 @@ async def test_v2_json_not_utf8(meter: Meter) -> None:
         400,
         {"detail": "JSON parse error - Out of range float values are not JSON compliant: 'NaN'"},
     )
+    assert await meter.stored() == before
     assert await meter.send("PATCH", STATISTICS, b"{}", "application/json; charset=bogus") == (
         200,
         (await (await meter.client.get(STATISTICS, headers=TOKEN)).json()),
@@ -421,6 +425,29 @@ async def test_v2_local_time_in_a_dst_change(
 
 
 # --- API v2: query and headers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ("timestamp__gte=2026-03-29 02:30", "2026-03-29 02:30:00"),
+        ("timestamp__lte=2026-10-25T02:15:00", "2026-10-25 02:15:00"),
+        ("timestamp=2026-10-25 02:59:59.5", "2026-10-25 02:59:59.500000"),
+    ],
+)
+async def test_v2_filter_in_a_dst_change(meter: Meter, query: str, shown: str) -> None:
+    """A naive filter time that does not exist or exists twice: Django's 400 (pytz)."""
+    field = query.partition("=")[0]
+    response = await meter.client.get(f"{READINGS}?{query}", headers=TOKEN)
+    assert (response.status, await response.json()) == (
+        400,
+        {
+            field: [
+                f"{shown} couldn\u2019t be interpreted in time zone Europe/Amsterdam; "
+                "it may be ambiguous or it may not exist."
+            ]
+        },
+    )
 
 
 @pytest.mark.parametrize(

@@ -220,7 +220,8 @@ class _PageQuery:
 def _page_query(request: web.Request, route: routes.Route, tz: tzinfo) -> _PageQuery:
     """Parse a list request's query as DRF and django-filter do; raise ParamError if bad."""
     query = request.query
-    parsed = parse_filters(query, route.filter_kinds, tz)
+    # A naive time a DST change skips or repeats is refused, as Django (with pytz) does.
+    parsed = parse_filters(query, route.filter_kinds, tz, strict_dst=True)
     # Django reads a repeated parameter's last value
     terms = parse_ordering(query_value(query, "ordering"), route.ordering, route.ordering[0])
     return _PageQuery(
