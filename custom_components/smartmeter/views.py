@@ -678,7 +678,7 @@ class SchemaView(_V2View):
 
 # Django's answer to a multipart body it cannot parse: its default 400 page.
 _DJANGO_BAD_REQUEST: Final = "<h1>Bad Request (400)</h1>"
-# Django's View answers OPTIONS itself and lists it with the methods it has.
+# Django's View lists OPTIONS (which it answers itself) with the methods it has.
 _V1_ALLOW: Final = "POST, OPTIONS"
 
 
@@ -686,7 +686,7 @@ class DsmrReadingV1View(HomeAssistantView):
     """POST /api/v1/datalogger/dsmrreading: a raw telegram, as from a remote datalogger.
 
     Answers in plain text as DSMR-reader's Django view does: other methods get Django's empty
-    405 whatever the key, OPTIONS its empty 200.
+    405 whatever the key (OPTIONS is Home Assistant's CORS preflight).
     """
 
     route = routes.V1_DSMRREADING
@@ -729,7 +729,7 @@ async def _take_telegram(
     coordinator = entry.runtime_data
     try:
         parsed = coordinator.decoder.decode(telegram)
-        # Refused too: stamped in the future, or no electricity in it (a heat meter's).
+        # Refused here too: no electricity in it (a heat meter's, whose position is kept).
         stored = coordinator.store_telegram(parsed, telegram)
     except TelegramError:
         coordinator.api_rejected += 1

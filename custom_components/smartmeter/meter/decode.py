@@ -180,7 +180,7 @@ class TelegramDecoder:
 
 
 def _takes(specification: Specification, frame: str) -> bool:
-    """Whether a plain telegram (its CRC checked) is one of this specification would take."""
+    """Whether this specification would take a plain telegram (whose CRC was checked)."""
     try:
         telegram = LineParser(specification.objects).parse(frame)
         check_telegram(telegram, specification, datetime.now(UTC))
