@@ -82,7 +82,7 @@ def _seed_history(database: Path, template: bytes, start: datetime, now: datetim
         batch = []
         while moment <= now:
             telegram = decoder.decode(simulator.telegram_at(moment).decode("latin-1"))
-            batch.append(to_dsmr_reading(telegram, now)[0])
+            batch.append(to_dsmr_reading(telegram, now, decoder.specification)[0])
             moment += EVERY
             if len(batch) == 500 or moment > now:
                 store.writer.submit(METER, batch).result()

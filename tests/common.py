@@ -74,6 +74,8 @@ def states(hass: HomeAssistant, prefix: str = "sensor.") -> dict[str, str]:
     }
 
 
+# What the decoder logs, once per register, when it refuses telegrams that lack one.
+REFUSED_FOR_A_MISSING_REGISTER = r"^Telegrams without .* are refused: "
 # Generous, for a machine busy with other work: a condition that holds ends the wait at once.
 UNTIL_TIMEOUT = 30
 

@@ -19,14 +19,19 @@ def telegram(name: str) -> bytes:
     return (TELEGRAMS / name).read_bytes()
 
 
-def edited(name: str, *changes: tuple[str, str]) -> bytes:
-    """Return a real telegram with lines changed (old text, new text) and its CRC recomputed."""
+def with_crc(body: str) -> str:
+    """Close a telegram body (from '/' up to '!') with its CRC (dsmr-parser's, as an oracle)."""
+    return f"{body}{TelegramParser.crc16(body):04X}\r\n"
+
+
+def edited(name: str, *changes: tuple[str, str]) -> str:
+    """Return a real telegram with text replaced (each must occur) and its CRC made right."""
     text = telegram(name).decode("latin-1")
+    body = text[: text.rindex("!") + 1]
     for old, new in changes:
-        assert old in text, old
-        text = text.replace(old, new)
-    body = text[: text.index("!") + 1]
-    return f"{body}{TelegramParser.crc16(body):04X}\r\n".encode("latin-1")
+        assert old in body, old
+        body = body.replace(old, new)
+    return with_crc(body)
 
 
 class TcpMeter:

@@ -21,9 +21,8 @@ from yarl import URL
 from custom_components.smartmeter.const import DOMAIN
 
 from .common import setup_entry, state_of
-from .meters import telegram
+from .meters import telegram, with_crc
 from .test_api_logic import SEED_POST_RESULT
-from .test_meter import with_crc
 
 KEY = "K" * 64
 TOKEN = {"Authorization": f"Token {KEY}"}
@@ -51,13 +50,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     return url
 
 
-def push_entry(database_url: str, enabled: bool = True) -> MockConfigEntry:
+def push_entry(
+    database_url: str, enabled: bool = True, specification: str = "4"
+) -> MockConfigEntry:
     """A push-only meter with the API on."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Datalogger",
         unique_id="push-meter",
-        data={"connection_type": "push", "specification": "4"},
+        data={"connection_type": "push", "specification": specification},
         options={"api_enabled": enabled, "api_key": KEY, "database_url": database_url},
     )
 

@@ -730,14 +730,18 @@ async def test_status(api: Api) -> None:
 
 
 def answered(view: type) -> set[str]:
-    """Return the methods a view answers: its handlers, or (plain views) its method functions."""
+    """Return the methods a view answers: its handlers, or (plain views) its method functions.
+
+    A plain view's method that answers 405 is not one it answers.
+    """
     handlers = getattr(view, "handlers", None)
     if handlers is not None:
         return set(handlers)
+    refusal = getattr(view, "_not_allowed", None)
     return {
         method.upper()
         for method in ("get", "post", "put", "patch", "delete")
-        if hasattr(view, method)
+        if getattr(view, method, refusal) is not refusal
     }
 
 

@@ -398,7 +398,10 @@ async def test_options_database_url(
     ("payload", "title"),
     [
         (telegram("iskra_ie.txt"), "Iskra MIE5T-200"),  # "/ISk5" 0x02 "MIE5T-200"
-        (edited("v5.txt", ("/ISk5\\2MT382-1000", "/ISk5\xabMT382-1000")), "Iskra MT382-1000"),
+        (
+            edited("v5.txt", ("/ISk5\\2MT382-1000", "/ISk5\xabMT382-1000")).encode("latin-1"),
+            "Iskra MT382-1000",
+        ),
     ],
     ids=["byte_0x02", "latin_1"],
 )

@@ -39,7 +39,9 @@ async def test_gas_meter_with_the_electricity_meters_id(
     """A gas meter sending the electricity meter's id (a test meter) gets its own device."""
     entry = network_entry(tcp_meter.port)
     await setup_entry(hass, entry)
-    await tcp_meter.send(edited("v5.txt", (f"0-1:96.1.0({GAS_ID})", f"0-1:96.1.0({V5_ID})")))
+    await tcp_meter.send(
+        edited("v5.txt", (f"0-1:96.1.0({GAS_ID})", f"0-1:96.1.0({V5_ID})")).encode("latin-1")
+    )
     await until(hass, lambda: hass.states.get(GAS) is not None)
     meter = _device(device_registry, entry, V5_ID)
     gas = _device(device_registry, entry, f"{V5_ID}_mbus_id_{V5_ID}")
@@ -79,7 +81,7 @@ async def test_replaced_gas_meter_is_a_new_device(
             "v5.txt",
             (f"0-1:96.1.0({GAS_ID})", f"0-1:96.1.0({NEW_GAS_ID})"),
             (GAS_READING, "0-1:24.2.1(170102171005W)(00000.002*m3)"),
-        )
+        ).encode("latin-1")
     )
     await until(hass, lambda: has_state(hass, f"{GAS}_2", "0.002"))
     assert state_of(hass, GAS) == "unknown"
@@ -105,7 +107,9 @@ async def test_two_entries_see_the_same_gas_meter(
 ) -> None:
     """Two entries reading the same gas meter (locally and pushed, say) each have its entities."""
     other_meter = TcpMeter(
-        repeat=edited("v5.txt", (f"0-0:96.1.1({V5_ID})", f"0-0:96.1.1({OTHER_ID})"))
+        repeat=edited("v5.txt", (f"0-0:96.1.1({V5_ID})", f"0-0:96.1.1({OTHER_ID})")).encode(
+            "latin-1"
+        )
     )
     await other_meter.start()
     first = network_entry(tcp_meter.port)

@@ -15,14 +15,24 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.smartmeter.const import DOMAIN
 
-from .common import has_state, network_entry, setup_entry, state_of, until
-from .meters import TcpMeter, telegram
+from .common import (
+    REFUSED_FOR_A_MISSING_REGISTER,
+    has_state,
+    network_entry,
+    setup_entry,
+    state_of,
+    until,
+)
+from .meters import TcpMeter, edited, telegram
+from .test_meter import LUXEMBOURG, SWEDEN
 
 POWER = "sensor.electricity_meter_power_consumption"
 REJECTED = "sensor.electricity_meter_rejected_telegrams"
 V5 = telegram("v5.txt")
 V4 = telegram("v4_2.txt")
 BAD_CRC = telegram("seed_kaifa_v42_masked_badcrc.txt")
+# V5 with another power (and so another CRC), to tell it arrived.
+V5_1500 = edited("v5.txt", ("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(01.500*kW)")).encode("latin-1")
 
 pytestmark = pytest.mark.usefixtures("short_silence")
 
@@ -54,11 +64,77 @@ async def test_closed_mid_telegram(hass: HomeAssistant, running: TcpMeter) -> No
 
 
 async def test_garbage_and_bad_crc(hass: HomeAssistant, running: TcpMeter) -> None:
-    """Noise is dropped, bad-CRC telegrams are counted, good ones still count."""
+    """Bad-CRC telegrams and noise are counted, once per run of noise; good ones still count."""
     await running.send(b"\x00\xff garbage !!\r\n" * 20 + BAD_CRC + b"noise/" + BAD_CRC + V4)
     await until(hass, lambda: has_state(hass, POWER, "2027.0"))
-    assert _state(hass, REJECTED) == "2"
+    # The garbage run, two bad CRCs, and the '/' of "noise/" (a telegram that never ended).
+    assert _state(hass, REJECTED) == "4"
     assert state_of(hass, "sensor.electricity_meter_energy_consumption") == "3016.829"
+
+
+async def stored_powers(hass: HomeAssistant) -> list[str]:
+    """Return the power of every reading stored for the meter, in order."""
+    coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data
+    _, readings = await hass.async_add_executor_job(
+        lambda: coordinator.store.list_readings(coordinator.meter_id, limit=100)
+    )
+    return [str(reading.electricity_currently_delivered) for reading in readings]
+
+
+async def until_stored(hass: HomeAssistant, powers: list[str]) -> None:
+    """Wait until exactly these readings are stored."""
+    async with asyncio.timeout(5):
+        while await stored_powers(hass) != powers:
+            await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize(
+    ("noise", "refused"),
+    [(b"xx!yy", 1), (b"/xx!yy", 1), (b"xx!\r\n!yy!", 1), (b"\r\n", 0), (b"/", 1)],
+)
+async def test_noise_costs_only_itself(
+    hass: HomeAssistant, running: TcpMeter, noise: bytes, refused: int
+) -> None:
+    """Noise between two telegrams, with a '!' or a '/' in it: both telegrams arrive whole."""
+    await until_stored(hass, ["0.244"])
+    await running.send(V4 + noise + V5_1500)
+    await until(hass, lambda: has_state(hass, POWER, "1500.0"))
+    assert _state(hass, REJECTED) == str(refused)
+    await until_stored(hass, ["2.027", "0.244", "1.500"])
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        pytest.param(V5[: V5.index(b"!") + 1] + b"\r\n", id="no-crc"),
+        pytest.param(V5.replace(b"!6EEE", b"!6eee"), id="lower-case-crc"),
+        pytest.param(
+            edited("v5.txt", ("1-0:1.8.1(000004.426*kWh)\r\n", "")).encode(), id="no-tariff-1"
+        ),
+        pytest.param(
+            edited("v5.txt", ("1-0:1.8.1(000004.426*kWh)", "1-0:1.8.1(0.004.426*kWh)")).encode(),
+            id="invalid-decimal",
+        ),
+        pytest.param(
+            edited(
+                "v5.txt", ("1-0:1.7.0(00.244*kW)", "1-0:1.7.0(1234567890123456789012*kW)")
+            ).encode(),
+            id="22-digits",
+        ),
+        pytest.param(LUXEMBOURG.encode(), id="smarty"),
+        pytest.param(SWEDEN.encode(), id="sweden"),
+    ],
+)
+@pytest.mark.allow_log(REFUSED_FOR_A_MISSING_REGISTER)
+async def test_refused_as_through_the_api(
+    hass: HomeAssistant, running: TcpMeter, refused: bytes
+) -> None:
+    """What API v1 refuses, the reader refuses and counts: not shown, not stored."""
+    await until_stored(hass, ["0.244"])
+    await running.send(refused + V5_1500)
+    await until(hass, lambda: has_state(hass, POWER, "1500.0"))
+    assert _state(hass, REJECTED) == "1"
+    await until_stored(hass, ["0.244", "1.500"])
 
 
 @pytest.mark.allow_log(r"^Meter at .* is unavailable: ")

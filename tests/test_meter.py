@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dsmr_parser.parsers import TelegramParser
 import pytest
 
 from custom_components.smartmeter.meter.aggregate import (
@@ -19,13 +18,7 @@ from custom_components.smartmeter.meter.reading import MeterReading
 from custom_components.smartmeter.meter.specifications import SPECIFICATIONS
 from custom_components.smartmeter.reader.framing import MAX_TELEGRAM, TelegramFramer
 
-from .meters import telegram
-
-
-def with_crc(body: str) -> str:
-    """Close a telegram body (from '/' up to '!') with its CRC."""
-    return f"{body}{TelegramParser.crc16(body):04X}\r\n"
-
+from .meters import telegram, with_crc
 
 SWEDEN = with_crc(
     "/ELL5\\253833635_A\r\n\r\n0-0:1.0.0(210217184019W)\r\n1-0:1.8.0(00006678.394*kWh)\r\n"
@@ -34,13 +27,21 @@ SWEDEN = with_crc(
 LUXEMBOURG = with_crc(
     "/Ene5\\T210-D ESMR5.0\r\n\r\n1-3:0.2.8(50)\r\n0-0:1.0.0(200408063501S)\r\n"
     "0-0:42.0.0(53414733303832323030303032313630)\r\n1-0:1.8.0(000000.210*kWh)\r\n"
-    "1-0:2.8.0(000000.000*kWh)\r\n1-0:1.7.0(00.000*kW)\r\n!"
+    "1-0:2.8.0(000000.000*kWh)\r\n1-0:1.7.0(00.000*kW)\r\n1-0:2.7.0(00.000*kW)\r\n!"
 )
 
 
 @pytest.mark.parametrize(
     ("text", "key"),
-    [(SWEDEN, "5S"), (LUXEMBOURG, "5L"), ("/XXX5\r\n\r\n1-0:1.8.1(1*kWh)\r\n!\r\n", "2.2")],
+    [
+        (SWEDEN, "5S"),
+        (LUXEMBOURG, "5L"),
+        (
+            "/XXX5\r\n\r\n1-0:1.8.1(1*kWh)\r\n1-0:2.8.1(0*kWh)\r\n1-0:1.7.0(1*kW)\r\n"
+            "1-0:2.7.0(0*kW)\r\n!\r\n",
+            "2.2",
+        ),
+    ],
 )
 def test_detect_and_parse(text: str, key: str) -> None:
     """Formats without a telegram file here are recognised and parse."""
@@ -64,9 +65,46 @@ def test_framer_bounds_and_splits() -> None:
     data = telegram("v5.txt") * 2
     frames = [frame for i in range(0, len(data), 7) for frame in framer.feed(data[i : i + 7])]
     assert frames == [telegram("v5.txt").decode()] * 2
-    assert framer.feed(b"/" + b"x" * (MAX_TELEGRAM + 1)) == []
+    # A telegram that never ends is handed on (to be refused) once it is too long.
+    oversized = "/" + "x" * (MAX_TELEGRAM + 1)
+    assert framer.feed(oversized.encode()) == [oversized]
     assert framer.feed(b"!" + b"y" * 20) == []
     assert framer.feed(b"\r\n") == []
+
+
+V5_TEXT = telegram("v5.txt").decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "frames"),
+    [
+        # A stray '!' (or '/...!') before a telegram costs only itself, handed on to be refused.
+        (V5_TEXT + "xx!yy" + V5_TEXT, [V5_TEXT, "xx!", V5_TEXT]),
+        (V5_TEXT + "/xx!yy" + V5_TEXT, [V5_TEXT, "/xx!yy", V5_TEXT]),
+        # A run of noise counts once, until the next telegram.
+        (V5_TEXT + "a!b!c!\r\n!" + V5_TEXT + "!", [V5_TEXT, "a!", V5_TEXT, "!"]),
+        # Noise without '!' or '/' (padding) is dropped.
+        (V5_TEXT + "\x00\xff  \r\n" + V5_TEXT, [V5_TEXT, V5_TEXT]),
+        # A telegram cut off by the next one's '/'.
+        (V5_TEXT[:300] + V5_TEXT, [V5_TEXT[:300], V5_TEXT]),
+        # The tail of a telegram sent before the connection: not counted.
+        (V5_TEXT[300:] + V5_TEXT, [V5_TEXT]),
+        # A CRC line that never ends: the telegram stops 8 characters after its '!'.
+        (V5_TEXT[:-2] + "garbage and more" + V5_TEXT, [V5_TEXT[:-2] + "garb", V5_TEXT]),
+    ],
+    ids=["bang", "slash-bang", "run", "padding", "cut-off", "tail", "endless-crc-line"],
+)
+def test_framer_noise(data: str, frames: list[str]) -> None:
+    """What is no telegram costs only itself: the next telegram arrives whole.
+
+    Fed a byte at a time, the same telegrams and as many refused frames come out (noise
+    already dropped is not in them).
+    """
+    framer = TelegramFramer()
+    assert framer.feed(data.encode("latin-1")) == frames
+    framer = TelegramFramer()
+    fed = [frame for i in range(len(data)) for frame in framer.feed(data[i].encode("latin-1"))]
+    assert [frame == V5_TEXT for frame in fed] == [frame == V5_TEXT for frame in frames]
 
 
 def test_hourly_consumption() -> None:

@@ -31,7 +31,7 @@ from .const import (
 from .forward import Forwarder, ForwardQueueError
 from .meter.aggregate import GasTracker, UpdateThrottle, add_derived_values
 from .meter.decode import TelegramDecoder
-from .meter.dsmr_reading import mbus_captures, to_dsmr_reading
+from .meter.dsmr_reading import mbus_captures
 from .meter.errors import TelegramError
 from .meter.reading import MeterReading, identification_line, to_reading
 from .meter.specifications import Specification
@@ -161,7 +161,7 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         now = dt_util.utcnow()
         captures = mbus_captures(telegram, now)
         try:
-            reading, statistics = to_dsmr_reading(telegram, now)
+            reading, statistics = self.decoder.dsmr_reading(telegram, now)
         except TelegramError:
             if captures:
                 self.store.writer.submit(self.meter_id, [], captures=captures).add_done_callback(

@@ -20,16 +20,19 @@ from aiohttp import web
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.util import dt as dt_util
+from multidict import MultiDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from .api import routes
 from .api.application import StatusFacts, monitoring_issues, monitoring_json, status_json
 from .api.auth import check_auth_key
 from .api.locale import request_language
-from .api.openapi import MEDIA_TYPE, openapi_yaml
+from .api.negotiation import JSON_RENDERER, NegotiationError, Renderer, select_renderer
+from .api.openapi import JSON_MEDIA_TYPE, MEDIA_TYPE, openapi_json, openapi_yaml
 from .api.pagination import page_envelope
 from .api.params import (
     MAX_LIMIT,
+    MAX_OFFSET,
     Language,
     ParamError,
     parse_filters,
@@ -38,6 +41,7 @@ from .api.params import (
     parse_ordering,
     query_value,
 )
+from .api.parsers import BodyError, parse_data, parse_post
 from .api.serializers import (
     dsmr_reading_json,
     electricity_live_json,
@@ -117,8 +121,19 @@ class _V2View(HomeAssistantView):
     requires_auth = False
     route: ClassVar[routes.Route]
     handlers: ClassVar[Mapping[str, str]] = {}
+    renderers: ClassVar[tuple[Renderer, ...]] = (JSON_RENDERER,)
+
+    def _renderer(self, request: web.Request) -> Renderer:
+        """Return the renderer DRF negotiates (before the key); raise NegotiationError."""
+        return select_renderer(
+            self.renderers, request.headers.get("Accept"), query_value(request.query, "format")
+        )
 
     async def _dispatch(self, request: web.Request) -> web.Response:
+        try:
+            self._renderer(request)
+        except NegotiationError as err:
+            return json_response(err.body, err.status)
         hass = request.app[KEY_HASS]
         entry = _authorize(hass, request.headers)
         if entry is False:
@@ -165,18 +180,16 @@ class _V2View(HomeAssistantView):
 
 async def _request_data(request: web.Request) -> Any:
     """Return the body as DRF's parsers read it; a Response for a body they refuse."""
-    content_type = request.content_type
-    if not request.body_exists:
-        return {}
-    if content_type == "application/json":
-        try:
-            return json.loads(await request.text())
-        except ValueError as err:
-            return json_response({"detail": f"JSON parse error - {err}"}, 400)
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return dict(await request.post())
-    media_type = request.headers.get("Content-Type", "")
-    return json_response({"detail": f'Unsupported media type "{media_type}" in request.'}, 415)
+    body = await request.read() if request.body_exists else b""
+    try:
+        return parse_data(body, request.headers.get("Content-Type", ""))
+    except BodyError as err:
+        return json_response(err.body, err.status)
+
+
+def _is_form(data: Any) -> bool:
+    """Whether DRF read the body as a form (where "" means null), not as JSON."""
+    return isinstance(data, MultiDict)
 
 
 def _local_tz(hass: HomeAssistant) -> tzinfo:
@@ -194,11 +207,21 @@ class _PageQuery:
     base_url: str
     query_string: str
 
+    @property
+    def store_offset(self) -> int:
+        """Return the offset to ask the store for: any beyond MAX_OFFSET is past every row.
+
+        DRF returns an empty page for an offset past the count without asking the database,
+        which could not take one beyond its 64-bit integers.
+        """
+        return min(self.offset, MAX_OFFSET)
+
 
 def _page_query(request: web.Request, route: routes.Route, tz: tzinfo) -> _PageQuery:
     """Parse a list request's query as DRF and django-filter do; raise ParamError if bad."""
     query = request.query
-    parsed = parse_filters(query, route.filter_kinds, tz)
+    # A naive time a DST change skips or repeats is refused, as Django (with pytz) does.
+    parsed = parse_filters(query, route.filter_kinds, tz, strict_dst=True)
     # Django reads a repeated parameter's last value
     terms = parse_ordering(query_value(query, "ordering"), route.ordering, route.ordering[0])
     return _PageQuery(
@@ -238,7 +261,7 @@ def _reading_page(store: ReadingStore, meter: str, page: _PageQuery, tz: tzinfo)
         meter,
         descending=page.ordering[0][1],
         limit=page.limit,
-        offset=page.offset,
+        offset=page.store_offset,
         timestamp_gte=bounds.get("gte"),
         timestamp_lte=bounds.get("lte"),
         timestamp_exact=bounds.get("exact"),
@@ -256,7 +279,7 @@ def _record_page(
         filters=page.filters,
         ordering=page.ordering,
         limit=page.limit,
-        offset=page.offset,
+        offset=page.store_offset,
     )
     return _page_body(count, [record_json(record, tz) for record in records], page)
 
@@ -289,7 +312,7 @@ class DsmrReadingView(_V2View):
         if isinstance(data, web.Response):
             return data
         try:
-            validated = validate_reading(data, tz, form=request.content_type != "application/json")
+            validated = validate_reading(data, tz, form=_is_form(data), strict_dst=True)
         except ValidationFailed as err:
             return json_response(err.body, 400)
         reading = Reading(**asdict(validated))
@@ -327,9 +350,7 @@ class MeterStatisticsView(_V2View):
         if isinstance(data, web.Response):
             return data
         try:
-            values = validate_statistics_patch(
-                data, tz, form=request.content_type != "application/json"
-            )
+            values = validate_statistics_patch(data, tz, form=_is_form(data), strict_dst=True)
         except ValidationFailed as err:
             return json_response(err.body, 400)
         coordinator = entry.runtime_data
@@ -427,7 +448,7 @@ def _add_day(
         )
         return count > 0
 
-    statistics = validate_day_statistics(data, tz, day_exists, form=form)
+    statistics = validate_day_statistics(data, tz, day_exists, form=form, strict_dst=True)
     try:
         stored = store.add_day_statistics(meter, statistics)
     except DuplicateDay:  # added meanwhile
@@ -458,7 +479,7 @@ class DayStatisticsView(_RecordListView):
                     coordinator.meter_id,
                     data,
                     _local_tz(hass),
-                    form=request.content_type != "application/json",
+                    form=_is_form(data),
                 )
             )
         except ValidationFailed as err:
@@ -633,24 +654,39 @@ class StatusView(_V2View):
 
 
 class SchemaView(_V2View):
-    """GET /api/v2/schema: the OpenAPI schema, without a key (as DSMR-reader)."""
+    """GET /api/v2/schema: the OpenAPI schema, without a key (as DSMR-reader).
+
+    DRF's schema view renders YAML, or JSON when asked for (``Accept`` or ``?format=``).
+    """
 
     route = routes.SCHEMA
     url = route.path
     name = "api:smartmeter:v2:schema"
     handlers: ClassVar[Mapping[str, str]] = {"GET": "_schema"}
+    renderers = (Renderer(MEDIA_TYPE, "openapi"), Renderer(JSON_MEDIA_TYPE, "openapi-json"))
 
     async def _dispatch(self, request: web.Request) -> web.Response:
+        try:
+            renderer = self._renderer(request)
+        except NegotiationError as err:
+            return json_response(err.body, err.status)
         if _handled_as(request.method) not in self.handlers:
             return self._not_allowed(request.method)
-        return web.Response(body=openapi_yaml().encode(), content_type=MEDIA_TYPE)
+        text = openapi_json() if renderer.media_type == JSON_MEDIA_TYPE else openapi_yaml()
+        return web.Response(body=text.encode(), content_type=renderer.media_type)
+
+
+# Django's answer to a multipart body it cannot parse: its default 400 page.
+_DJANGO_BAD_REQUEST: Final = "<h1>Bad Request (400)</h1>"
+# Django's View lists OPTIONS (which it answers itself) with the methods it has.
+_V1_ALLOW: Final = "POST, OPTIONS"
 
 
 class DsmrReadingV1View(HomeAssistantView):
     """POST /api/v1/datalogger/dsmrreading: a raw telegram, as from a remote datalogger.
 
-    Answers in plain text as DSMR-reader's Django view does; only POST is routed, so
-    other methods get aiohttp's empty 405 like Django's.
+    Answers in plain text as DSMR-reader's Django view does: other methods get Django's empty
+    405 whatever the key (OPTIONS is Home Assistant's CORS preflight).
     """
 
     route = routes.V1_DSMRREADING
@@ -666,12 +702,24 @@ class DsmrReadingV1View(HomeAssistantView):
             return web.Response(status=405, text="API is disabled", headers={"Allow": "POST"})
         if entry is True:
             return web.Response(status=403, text="Invalid auth key")
-        form = await request.post() if request.body_exists else {}
-        telegram = str(form.get("telegram", "")).strip().strip("\x00")
+        body = await request.read() if request.body_exists else b""
+        try:
+            form = parse_post(body, request.headers.get("Content-Type", ""))
+        except BodyError:
+            return web.Response(status=400, text=_DJANGO_BAD_REQUEST, content_type="text/html")
+        # Django's form takes the last value and strips whitespace; DSMR-reader then NULs.
+        values = form.getall("telegram", [])
+        telegram = values[-1].strip() if values else ""
         if not telegram:
             return web.Response(status=400, text="Invalid data")
-        status, text = await _take_telegram(hass, entry, telegram)
+        status, text = await _take_telegram(hass, entry, telegram.strip("\x00"))
         return web.Response(status=status, text=text)
+
+    async def _not_allowed(self, request: web.Request) -> web.Response:
+        """Django's ``http_method_not_allowed``: 405, an empty body."""
+        return web.Response(status=405, headers={"Allow": _V1_ALLOW}, content_type="text/html")
+
+    get = head = put = patch = delete = _not_allowed
 
 
 async def _take_telegram(
@@ -681,13 +729,11 @@ async def _take_telegram(
     coordinator = entry.runtime_data
     try:
         parsed = coordinator.decoder.decode(telegram)
+        # Refused here too: no electricity in it (a heat meter's, whose position is kept).
+        stored = coordinator.store_telegram(parsed, telegram)
     except TelegramError:
         coordinator.api_rejected += 1
         await hass.async_add_executor_job(coordinator.store.count_rejected, coordinator.meter_id)
-        return 500, "Failed to parse telegram"
-    try:
-        stored = coordinator.store_telegram(parsed, telegram)
-    except TelegramError:  # stamped in the future, or no electricity in it
         return 500, "Failed to parse telegram"
     except StoreBusy:
         return 503, "Too many readings queued"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from functools import cache
+import json
 from typing import Any, Final
 
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no types
@@ -19,6 +20,7 @@ from .serializers import DSMR_READER_VERSION
 from .validation import body_schema
 
 MEDIA_TYPE: Final = "application/vnd.oai.openapi"
+JSON_MEDIA_TYPE: Final = "application/vnd.oai.openapi+json"
 OPENAPI_VERSION: Final = "3.0.2"
 TITLE: Final = "DSMR-reader API"
 SECURITY_SCHEMES: Final = {
@@ -206,3 +208,9 @@ def openapi_yaml() -> str:
     """Return the schema as YAML, keys in document order (as DRF's OpenAPIRenderer)."""
     text: str = yaml.dump(openapi_schema(), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
     return text
+
+
+@cache
+def openapi_json() -> str:
+    """Return the schema as JSON, as DRF's JSONOpenAPIRenderer writes it."""
+    return json.dumps(openapi_schema(), indent=2, ensure_ascii=False)

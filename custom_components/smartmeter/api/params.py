@@ -23,6 +23,8 @@ from urllib.parse import parse_qsl
 DEFAULT_LIMIT: Final = 25
 # The largest page the views serve: DSMR-reader has no cap, but a page is built in memory.
 MAX_LIMIT: Final = 10_000
+# The largest offset the databases take (a signed 64-bit integer); any larger is past every row.
+MAX_OFFSET: Final = 2**63 - 1
 
 MSG_INVALID_DATETIME: Final = "Enter a valid date/time."
 MSG_INVALID_DATE: Final = "Enter a valid date."

@@ -164,8 +164,18 @@ def mbus_meter_keys(devices: list[MBusReading]) -> dict[str, MBusReading]:
 def _number(value: Any, unit: str | None) -> tuple[Value, str | None]:
     if isinstance(value, Decimal):
         exposed, factor = _UNITS.get(unit or "", (unit, Decimal(1)))
-        return float(value * factor), exposed
+        return _float(value, factor), exposed
     return value, unit
+
+
+def _float(value: object, factor: Decimal = Decimal(1)) -> float | None:
+    """Return a telegram's number times a factor as a float; None for none (NaN, infinite)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = Decimal(value)
+    # Beyond 1e300 a float is infinite anyway; the decimal product could overflow first.
+    if not isinstance(value, Decimal) or not value.is_finite() or value.adjusted() > 300:
+        return None
+    return float(value * factor)
 
 
 def _mbus(device: MbusDevice) -> MBusReading:
@@ -173,7 +183,8 @@ def _mbus(device: MbusDevice) -> MBusReading:
     for name, obj in device:
         value = obj.value
         if name in ("MBUS_DEVICE_TYPE", "DEVICE_TYPE"):
-            mbus.device_type = int(value) if value is not None else None
+            # DSMR 2.2 has it as text.
+            mbus.device_type = int(value) if str(value).isdecimal() else None
         elif name in ("MBUS_EQUIPMENT_IDENTIFIER", "EQUIPMENT_IDENTIFIER_GAS"):
             mbus.equipment_id = value or None
         elif name in ("MBUS_VALVE_POSITION", "VALVE_POSITION_GAS"):
@@ -194,25 +205,36 @@ def to_reading(telegram: Telegram, identification: str) -> MeterReading:
         if name == "MBUS_DEVICES":
             reading.mbus = mbus_meter_keys([_mbus(device) for device in obj])
         elif name == "BELGIUM_MAXIMUM_DEMAND_13_MONTHS":
-            values[name] = [
-                Peak(peak.datetime, peak.occurred, float(peak.value * 1000))
-                for peak in obj
-                if isinstance(peak, MBusObjectPeak) and peak.value is not None
-            ]
+            values[name] = _peaks(obj)
         elif isinstance(obj, ProfileGenericObject):  # the power failure log
-            values[name] = [
-                PowerFailure(
-                    entry.datetime if isinstance(entry.datetime, datetime) else None,
-                    float(entry.value),
-                )
-                for entry in obj.buffer
-            ]
+            values[name] = _power_failures(obj)
         elif isinstance(obj, (CosemObject, MBusObject)):
             value, unit = _number(obj.value, obj.unit)
             values[name] = value
             if unit:
                 reading.units[name] = unit
     return reading
+
+
+def _peaks(peaks: Any) -> list[Peak]:
+    """Return the monthly peaks (in W) that have a value."""
+    found = []
+    for peak in peaks:
+        power = _float(peak.value, Decimal(1000)) if isinstance(peak, MBusObjectPeak) else None
+        if power is not None:
+            found.append(Peak(peak.datetime, peak.occurred, power))
+    return found
+
+
+def _power_failures(log: ProfileGenericObject) -> list[PowerFailure]:
+    """Return the power failures of the log that have a duration."""
+    found = []
+    for entry in log.buffer:
+        seconds = _float(entry.value)
+        if seconds is not None:
+            ended = entry.datetime if isinstance(entry.datetime, datetime) else None
+            found.append(PowerFailure(ended, seconds))
+    return found
 
 
 def identification_line(telegram: str) -> str:

@@ -71,6 +71,7 @@ class _Listener(asyncio.Protocol):
         self.received = 0
         self.invalid = 0
         self.encrypted_seen = False
+        self._decoders: dict[str, TelegramDecoder] = {}
         # None: the line closed before a usable telegram came.
         self.result: asyncio.Future[tuple[Specification, Telegram, str] | None] = (
             asyncio.get_running_loop().create_future()
@@ -92,8 +93,12 @@ class _Listener(asyncio.Protocol):
 
     def _try_plain(self, frame: str) -> None:
         specification = detect_specification(frame)
+        # One decoder per type, which logs why it refuses telegrams once.
+        decoder = self._decoders.get(specification.key)
+        if decoder is None:
+            decoder = self._decoders[specification.key] = TelegramDecoder(specification)
         try:
-            telegram = TelegramDecoder(specification).decode(frame)
+            telegram = decoder.decode(frame)
         except TelegramError as err:
             self.invalid += 1
             _LOGGER.debug("Probe: rejected %s telegram: %s", specification.key, err)
