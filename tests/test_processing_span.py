@@ -1,5 +1,5 @@
-"""Processing whose work follows the readings, never the time between them. On a SQLite file
-and a real PostgreSQL server.
+"""Processing whose work follows the readings, never the time between them; and never holds up
+the writer. On a SQLite file and a real PostgreSQL server.
 
 Each case dates readings far apart: a gas meter that stopped reporting (its capture stays years
 behind), a DSMR 2.2 meter whose gas clock is years off, two readings 200 days apart, a telegram
@@ -16,14 +16,19 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 import threading
 
+from homeassistant.core import HomeAssistant
 import pytest
 from sqlalchemy import Engine, event
 
 from custom_components.smartmeter.store import (
     Reading,
     ReadingStore,
+    StoreError,
     processing,
 )
+from custom_components.smartmeter.store.store import GroupCommitWriter
+from tests.common import setup_entry
+from tests.test_api import push_entry
 from tests.test_processing import (
     AMSTERDAM,
     EVENING,
@@ -34,6 +39,7 @@ from tests.test_processing import (
     assert_processed,
     local,
     reference,
+    submit,
     us,
 )
 
@@ -209,3 +215,136 @@ def test_reading_ten_years_back_into_a_year(store: ReadingStore, work: Work) -> 
     statements = [processed(store, work, METER, [late]) for late in (near, far)]
     assert_processed(store, METER, reference([far, near, *year], dsmr4=False, contracts=()))
     assert statements[0] == statements[1] < 50
+
+
+# ------------------------------------------------------------------------------------------------
+# Processing never holds up the writer.
+
+
+def wait_until_queued(writer: GroupCommitWriter, before: int) -> None:
+    """Wait until more than before items were ever put on the writer's queue."""
+    queued = writer._queue
+    with queued.not_empty:
+        assert queued.not_empty.wait_for(lambda: queued.unfinished_tasks > before, timeout=30)
+
+
+def test_a_submission_waits_for_one_run_of_a_backlog(
+    store_url: str, work: Work, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While processing catches up with a backlog, each submission is committed after the run
+    going on: counted in runs, not seconds."""
+    monkeypatch.setattr(processing, "CATCH_UP_READINGS", 30)
+    readings = evening()
+    store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
+    try:
+        committed_after: list[int] = []
+
+        def at_run(number: int) -> None:
+            if number == 3:
+                future = store.writer.submit(OTHER, readings[:1])
+                future.add_done_callback(lambda _: committed_after.append(work.runs))
+
+        work.before_run = at_run
+        store.writer.submit(METER, readings).result(timeout=30)
+        # Work that waits for processing to catch up, as wait_processed does.
+        caught_up = store.writer.run(lambda: work.runs)
+        assert caught_up.result(timeout=60) >= len(readings) // 30
+        assert committed_after == [3]
+        assert_processed(store, METER, reference(readings, dsmr4=False, contracts=()))
+    finally:
+        store.close()
+
+
+def test_close_stops_after_the_current_run(
+    store_url: str, work: Work, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing in the middle of a backlog ends after the run going on, and a run for the late
+    readings committed meanwhile; the next start goes on from there, exactly."""
+    monkeypatch.setattr(processing, "CATCH_UP_READINGS", 30)
+    readings = evening()
+    # Late for the first run's minutes: a higher position in its third minute.
+    late = replace(
+        readings[7],
+        timestamp=readings[7].timestamp + timedelta(seconds=5),
+        electricity_delivered_2=readings[8].electricity_delivered_2,
+    )
+    store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
+    closing = threading.Thread(target=store.close)
+
+    def at_run(number: int) -> None:
+        if number == 3:
+            store.writer.submit(METER, [late])
+            before = store.writer._queue.unfinished_tasks
+            closing.start()
+            wait_until_queued(store.writer, before)
+
+    work.before_run = at_run
+    try:
+        store.writer.submit(METER, readings).result(timeout=30)
+        waiting = store.writer.run(lambda: None)
+        # Fails once the writer stops: it waited for processing to catch up.
+        with pytest.raises(StoreError, match="before processing caught up"):
+            waiting.result(timeout=60)
+    finally:
+        if closing.ident is None:
+            store.close()
+        closing.join()
+    # The run going on, then one for the late reading: nothing more.
+    assert work.runs == 4
+
+    store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
+    try:
+        assert store.processing_status(METER).unprocessed_readings > len(readings) // 2
+        store.wait_processed()
+        assert_processed(store, METER, reference([*readings, late], dsmr4=False, contracts=()))
+    finally:
+        store.close()
+
+
+async def test_unload_while_processing_catches_up(
+    hass: HomeAssistant, store_url: str, work: Work, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry unloads after the run going on, whatever backlog processing has."""
+    monkeypatch.setattr(processing, "CATCH_UP_READINGS", 30)
+    readings = evening()
+    meter = "push-meter"
+    with monkeypatch.context() as patched:
+        # Readings stored while processing had no time for them: a backlog for the next start.
+        patched.setattr(processing.Processor, "due", frozenset())
+        backlog = ReadingStore.open(store_url, time_zone=AMSTERDAM)
+        try:
+            submit(backlog, meter, readings)
+        finally:
+            backlog.close()
+    work.runs = 0
+    reached, release = threading.Event(), threading.Event()
+
+    def at_run(number: int) -> None:
+        if number == 3:
+            reached.set()
+            assert release.wait(timeout=30)
+
+    work.before_run = at_run
+    entry = push_entry(store_url)
+    await setup_entry(hass, entry)
+    assert await hass.async_add_executor_job(reached.wait, 30)
+    writer = entry.runtime_data.store.writer
+    # Work waiting for processing to catch up, as retention's does.
+    waiting = writer.run(lambda: None)
+    before = writer._queue.unfinished_tasks
+    unload = hass.async_create_task(hass.config_entries.async_unload(entry.entry_id))
+    # The store's close is queued while the third run goes on.
+    await hass.async_add_executor_job(wait_until_queued, writer, before)
+    release.set()
+    assert await unload
+    assert work.runs == 3
+    with pytest.raises(StoreError, match="before processing caught up"):
+        waiting.result(timeout=0)
+
+    reopened = ReadingStore.open(store_url, time_zone=AMSTERDAM)
+    try:
+        assert reopened.processing_status(meter).unprocessed_readings > len(readings) // 2
+        reopened.wait_processed()
+        assert_processed(reopened, meter, reference(readings, dsmr4=False, contracts=()))
+    finally:
+        reopened.close()
