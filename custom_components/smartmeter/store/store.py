@@ -211,9 +211,11 @@ class GroupCommitWriter:
     def add_listener(self, listener: Callable[[Mapping[str, int]], None]) -> Callable[[], None]:
         """Call listener on the writer thread after each commit of readings; return its remover.
 
-        It gets, per meter, the earliest time (µs) among the committed readings' timestamps,
-        their gas capture times and the new water and heat captures: what the meter's readings
-        tell may have changed from then on.
+        It gets, per meter, the earliest time (µs) among the committed readings' timestamps
+        and the new water and heat captures: what the meter's readings tell may have changed
+        from then on, give or take the two hours in which a later telegram may show a gas
+        capture (longterm.affected_from). A gas capture time itself is left out: a meter whose
+        gas stopped reporting years ago shows that old capture in every telegram.
         """
         self._listeners = (*self._listeners, listener)
 
@@ -418,8 +420,6 @@ class GroupCommitWriter:
         for submission in submissions:
             for row in submission.rows:
                 note(submission.meter, cast(int, row["timestamp"]))
-                if row["extra_device_timestamp"] is not None:
-                    note(submission.meter, cast(int, row["extra_device_timestamp"]))
         for capture in captures:
             note(cast(str, capture["meter"]), cast(int, capture["captured"]))
         if not earliest:
