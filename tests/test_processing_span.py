@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 import threading
+from time import perf_counter
 
 from homeassistant.core import HomeAssistant
 import pytest
@@ -52,18 +53,29 @@ TEN_DAYS = timedelta(days=10)
 
 @dataclass
 class Work:
-    """Processing runs so far, and the SQL statements they executed."""
+    """Processing runs so far, the SQL statements they executed and their seconds."""
 
     runs: int = 0
     statements: int = 0
+    # Not asserted on: the benchmark's.
+    seconds: float = 0.0
     # Called on the writer thread as each run starts, with its number.
     before_run: Callable[[int], None] | None = None
     _running_on: int | None = None
+
+    def reset(self) -> None:
+        """Count from 0 again."""
+        self.runs, self.statements, self.seconds = 0, 0, 0.0
 
 
 @pytest.fixture
 def work(monkeypatch: pytest.MonkeyPatch) -> Iterator[Work]:
     """Count the runs of Processor.process and the statements they execute."""
+    yield from counted_work(monkeypatch)
+
+
+def counted_work(monkeypatch: pytest.MonkeyPatch) -> Iterator[Work]:
+    """Yield a Work counting the runs of Processor.process while it is patched."""
     counted = Work()
     process = processing.Processor.process
 
@@ -72,9 +84,11 @@ def work(monkeypatch: pytest.MonkeyPatch) -> Iterator[Work]:
         if counted.before_run is not None:
             counted.before_run(counted.runs)
         counted._running_on = threading.get_ident()
+        started = perf_counter()
         try:
             process(self, meter)
         finally:
+            counted.seconds += perf_counter() - started
             counted._running_on = None
 
     def statement(*_: object) -> None:
