@@ -60,7 +60,8 @@ async def test_retention_thins_old_hours(hass: HomeAssistant) -> None:
     assert await counts(hass, entry) == (182, 181)
 
     async_fire_time_changed(hass, dt_util.utcnow() + RETENTION_INTERVAL + timedelta(seconds=1))
-    await hass.async_block_till_done()
+    # The interval runs it as a background task: a loaded machine may not have started it yet.
+    await hass.async_block_till_done(wait_background_tasks=True)
     # The first and last of each old hour stay. Minute records are stamped at the minute's end:
     # the old ones fall in four hours, the last of which holds only one.
     assert await counts(hass, entry) == (3 * 2 + 2, 3 * 2 + 1 + 1)
@@ -81,6 +82,6 @@ async def test_retention_is_off_by_default(hass: HomeAssistant) -> None:
         ).result()
     )
     async_fire_time_changed(hass, dt_util.utcnow() + RETENTION_INTERVAL + timedelta(seconds=1))
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert await counts(hass, entry) == (121, 120)
     await hass.config_entries.async_unload(entry.entry_id)
