@@ -447,6 +447,8 @@ def test_capture_chunks_end_after_captures_however_far_apart(
         while start < end:
             start = capture_chunk_end(connection, METER, start, end, kind="water")
             stops.append(start)
+        # Past the last capture, up to where it is asked.
+        assert capture_chunk_end(connection, METER, end, end + HOUR, kind="water") == end + HOUR
     # Two hours from each next capture.
     assert stops == [T0 - TEN_YEARS_US + 2 * HOUR, T0 + 2 * HOUR, T0 + 4 * HOUR]
     in_chunks = [

@@ -289,6 +289,7 @@ class GroupCommitWriter:
         self._thread.join()
 
     def _run(self) -> None:
+        processor = self._processor
         # Work taken from the queue that waits for processing to catch up, in order, and
         # close()'s None after it.
         waiting: deque[_Task | None] = deque()
@@ -306,13 +307,13 @@ class GroupCommitWriter:
                 self._stop(waiting)
                 return
             if waiting:
-                if self._processor is not None and self._processor.due:
+                if processor is not None and processor.due:
                     # Catching up for the work waiting: a run at a time, commits in between.
-                    self._process()
+                    self._process(processor)
                 else:
                     self._run_tasks(waiting)
-            elif not batch or self._processing_wait() == 0:
-                self._process()
+            elif processor is not None and (not batch or self._processing_wait() == 0):
+                self._process(processor)
 
     def _take(self, *, wait: bool) -> list[_Submission | _Task | None]:
         """Return what is queued; with wait, wait for it until processing may run.
@@ -339,11 +340,8 @@ class GroupCommitWriter:
             return 0.0
         return max(0.0, self._processed_at + PROCESS_EVERY - monotonic())
 
-    def _process(self) -> None:
+    def _process(self, processor: Processor) -> None:
         """Run the processing of each due meter once; stop early when something is queued."""
-        processor = self._processor
-        if processor is None:
-            return
         self._processed_at = monotonic()
         for index, meter in enumerate(sorted(processor.due)):
             if index and not self._queue.empty():
