@@ -23,14 +23,13 @@ from typing import cast
 import pytest
 
 from custom_components.smartmeter.longterm import (
-    CHUNK_HOURS,
     Accumulator,
+    capture_chunk_end,
     capture_history,
     compute_captures,
 )
 from custom_components.smartmeter.store import ReadingStore
 from custom_components.smartmeter.store.model import Capture, CaptureKind
-from custom_components.smartmeter.store.schema import HOUR_US
 
 pytestmark = pytest.mark.timeout(0)
 
@@ -95,8 +94,8 @@ def _rebuild(store: ReadingStore, kind: CaptureKind) -> tuple[float, float, int,
     assert bounds is not None
     start, end = bounds
     while start < end:
-        stop = min(start + CHUNK_HOURS * HOUR_US, end)
         with store.read() as connection:
+            stop = capture_chunk_end(connection, METER, start, end, kind=kind)
             computed = compute_captures(connection, METER, accumulator, start, stop, kind=kind)
         hours += sum(len(rows) for rows in computed.rows.values())
         start = stop

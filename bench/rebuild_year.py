@@ -14,9 +14,8 @@ from typing import Any
 from sqlalchemy import create_engine
 
 from bench.year_of_readings import CONTRACTS, METER, TIME_ZONE
-from custom_components.smartmeter.longterm import CHUNK_HOURS, Accumulator, compute, history
+from custom_components.smartmeter.longterm import Accumulator, chunk_end, compute, history
 from custom_components.smartmeter.store.model import us_to_datetime
-from custom_components.smartmeter.store.schema import HOUR_US
 
 
 def rebuild(url: str, *, trace: bool = False) -> dict[str, Any]:
@@ -35,8 +34,8 @@ def rebuild(url: str, *, trace: bool = False) -> dict[str, Any]:
     assert bounds is not None
     start, end = bounds
     while start < end:
-        stop = min(start + CHUNK_HOURS * HOUR_US, end)
         with engine.connect() as connection:
+            stop = chunk_end(connection, METER, start, end)
             computed = compute(connection, METER, accumulator, start, stop)
         for found in computed.rows.values():
             # The recorder's StatisticData, a TypedDict: a plain dict at run time.

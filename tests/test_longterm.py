@@ -19,15 +19,19 @@ from custom_components.smartmeter.longterm import (
     HourEnergy,
     Replacement,
     affected_from,
+    capture_chunk_end,
     capture_history,
     capture_hour_before,
     capture_hours,
+    captures as captures_module,
+    chunk_end,
     compute,
     compute_captures,
     exact_sum,
     history,
     hour_before,
     hourly_energy,
+    hours as hours_module,
     series_for,
 )
 from custom_components.smartmeter.longterm.series import ENERGY_COST_SERIES, GAS, GAS_COST
@@ -190,8 +194,11 @@ def test_the_writer_tells_listeners_the_earliest_time_per_meter(store: ReadingSt
     for earliest in told:
         for meter, time_us in earliest.items():
             merged[meter] = min(time_us, merged.get(meter, time_us))
-    # The gas capture is earlier than its reading.
-    assert merged == {METER: T0 + 25 * 60_000_000, "other": T0}
+    # Not the gas capture time: affected_from's gas window before the reading covers what a
+    # capture may change, and a capture dated years back (a gas meter that stopped reporting)
+    # would make every commit recompute years.
+    assert merged == {METER: T0 + 30 * 60_000_000, "other": T0}
+    assert affected_from(T0 + 30 * 60_000_000) < T0 + 25 * 60_000_000 - HOUR
     log.assert_called_with("A listener of committed readings failed")
     remove()
     remove_failing()
@@ -388,3 +395,69 @@ def test_compute_captures_continues_a_sum(store: ReadingStore) -> None:
     ]
     assert [replacement.at for replacement in computed.replacements] == [T0 + 205 * 60_000_000]
     assert exact_sum(water, 7.106) == accumulator.sums()["water"] == 7_106_000_000
+
+
+TEN_YEARS = timedelta(days=3652)
+TEN_YEARS_US = TEN_YEARS // timedelta(microseconds=1)
+
+
+def test_chunks_end_after_hours_with_data_however_far_apart(
+    store: ReadingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading ten years back adds one hour with readings to a chunk, not 87,600."""
+    monkeypatch.setattr(hours_module, "CHUNK_HOURS", 2)
+    add(store, [reading(START - TEN_YEARS + timedelta(minutes=20), [1, 2, 3, 4])])
+    add(store, stream(range(0, 4 * 60 + 1, 30)))
+    with store.read() as connection:
+        first, end = history(connection, METER) or (0, 0)
+        stops = []
+        start = first
+        while start < end:
+            start = chunk_end(connection, METER, start, end)
+            stops.append(start)
+    # Hours with readings: ten years back, then 0 to 4 (04:00's); two a chunk.
+    assert stops == [T0 + HOUR, T0 + 3 * HOUR, T0 + 5 * HOUR]
+    in_chunks = [
+        hour
+        for chunk_start, stop in zip([first, *stops], stops, strict=False)
+        for hour in hours(store, chunk_start, stop)
+    ]
+    assert in_chunks == hours(store, first)
+    # The hour holding the reading ten years back, then the hour ending with 00:00's.
+    assert [hour.start for hour in in_chunks] == [
+        T0 - TEN_YEARS_US,
+        *(T0 + hour * HOUR for hour in range(-1, 5)),
+    ]
+
+
+def test_capture_chunks_end_after_captures_however_far_apart(
+    store: ReadingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Water captured ten years back: the years until the next capture are skipped."""
+    monkeypatch.setattr(captures_module, "CHUNK_HOURS", 2)
+    water = [
+        capture("water", 2, minutes, f"{100 + index}.000")
+        for index, minutes in enumerate((5 - TEN_YEARS_US // 60_000_000, 5, 65, 125, 185))
+    ]
+    store.writer.submit(METER, [], captures=water).result()
+    with store.read() as connection:
+        first, end = capture_history(connection, METER, "water") or (0, 0)
+        stops = []
+        start = first
+        while start < end:
+            start = capture_chunk_end(connection, METER, start, end, kind="water")
+            stops.append(start)
+        # Past the last capture, up to where it is asked.
+        assert capture_chunk_end(connection, METER, end, end + HOUR, kind="water") == end + HOUR
+    # Two hours from each next capture.
+    assert stops == [T0 - TEN_YEARS_US + 2 * HOUR, T0 + 2 * HOUR, T0 + 4 * HOUR]
+    in_chunks = [
+        hour
+        for chunk_start, stop in zip([first, *stops], stops, strict=False)
+        for hour in capture_hours_of(store, "water", chunk_start, stop)
+    ]
+    assert in_chunks == capture_hours_of(store, "water", first)
+    assert [hour.start for hour in in_chunks] == [
+        T0 - TEN_YEARS_US,
+        *(T0 + hour * HOUR for hour in range(4)),
+    ]

@@ -285,8 +285,10 @@ def gas_records(processed: Sequence[Reading], *, dsmr4: bool) -> list[dict[str, 
 def quarter_peaks(rows: Sequence[Reading]) -> list[dict[str, Any]]:
     ts = [us(r.timestamp) for r in rows]
     peaks = []
-    quarter = ts[0] - ts[0] % QUARTER
-    while quarter + QUARTER <= ts[-1]:
+    # A quarter with two readings from its start to its end holds one before its end.
+    for quarter in sorted({t - t % QUARTER for t in ts}):
+        if quarter + QUARTER > ts[-1]:
+            break
         low, high = bisect_left(ts, quarter), bisect_right(ts, quarter + QUARTER)
         if high - low >= 2 and ts[high - 1] > ts[low]:
             first, last = rows[low], rows[high - 1]
@@ -301,7 +303,6 @@ def quarter_peaks(rows: Sequence[Reading]) -> list[dict[str, Any]]:
                     "average_delivered": watts.scaleb(-3),
                 }
             )
-        quarter += QUARTER
     return peaks
 
 
@@ -369,11 +370,12 @@ def day_statistics(
     gas_cost = half_up(day_gas * prices.gas_price)
     # A day may have records but no readings: a gas position measured at its end.
     first = next((r for r in rows if start <= us(r.timestamp) < end), None)
+    # Shown by a reading up to two hours after the day: a gas clock years off shows none.
     first_gas = next(
         (
             r
             for r in rows
-            if us(r.timestamp) >= start
+            if start <= us(r.timestamp) < end + 2 * HOUR
             and r.extra_device_timestamp is not None
             and start <= us(r.extra_device_timestamp) < end
         ),
@@ -418,8 +420,10 @@ def reference(
     positions = Positions(minutes, gas)
 
     first_minute = us(rows[0].timestamp) - us(rows[0].timestamp) % MINUTE
+    # Gas measured before the first reading (a gas clock behind) is used in its own hours.
+    first_time = min([first_minute, *positions.gas_times[:1]])
     hours = []
-    hour = first_minute - first_minute % HOUR
+    hour = first_time - first_time % HOUR
     while positions.ready(hour + HOUR):
         if positions.has_records(hour, hour + HOUR):
             energy = positions.energy(hour, hour + HOUR)
@@ -432,7 +436,7 @@ def reference(
 
     imported_days = {day.day: day for day in imported}
     days = []
-    day = at(first_minute).astimezone(AMSTERDAM).date()
+    day = at(first_time).astimezone(AMSTERDAM).date()
     while positions.ready(local_bounds(day)[1]):
         if day in imported_days:
             days.append(asdict(imported_days[day]))
@@ -1161,3 +1165,37 @@ def test_readings_deleted_behind_its_back_leave_nothing_to_process(store_url: st
         )
     finally:
         store.close()
+
+
+def test_days_made_before_the_first_gas_record_get_gas(store: ReadingStore) -> None:
+    """A gas meter added later: the days made before have 0 gas once the meter has gas records,
+    as when all readings are processed at once."""
+    readings = Meter(step=60, gas_minutes=5).run(
+        [Segment(local(2026, 11, 19, 12), local(2026, 11, 22, 2))]
+    )
+    added = next(i for i, r in enumerate(readings) if r.timestamp >= local(2026, 11, 21, 18))
+    without_gas = [
+        replace(r, extra_device_timestamp=None, extra_device_delivered=None)
+        for r in readings[:added]
+    ]
+    submit(store, OTHER, [*without_gas, *readings[added:]])
+    store.wait_processed()
+    submit(store, METER, without_gas)
+    store.wait_processed()
+    made = store.list_records(StoredDayStatistics, METER)[1]
+    assert [(day.day, day.gas, day.gas_cost) for day in made] == [
+        (date(2026, 11, 19), None, None),
+        (date(2026, 11, 20), None, None),
+    ]
+    submit(store, METER, readings[added:])
+    store.wait_processed()
+    days = store.list_records(StoredDayStatistics, METER)[1]
+    assert [(day.day, day.gas, day.gas_cost) for day in days] == [
+        (date(2026, 11, 19), Decimal("0.000"), Decimal("0.00")),
+        (date(2026, 11, 20), Decimal("0.000"), Decimal("0.00")),
+        # From the first gas record, 18:00, to 22:00: 47 five-minute steps of 3 dm³.
+        (date(2026, 11, 21), Decimal("0.141"), Decimal("0.00")),
+    ]
+    assert [replace(day, id=0) for day in days] == [
+        replace(day, id=0) for day in store.list_records(StoredDayStatistics, OTHER)[1]
+    ]

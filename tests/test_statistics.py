@@ -714,6 +714,46 @@ async def test_gas_arriving_late_and_a_meter_without_gas(
     assert (await rows(hass, "energy_delivered"))[0][0] == START - timedelta(hours=1)
 
 
+async def test_dates_years_apart_cost_the_hours_with_readings(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    """A gas clock ten years off, then a reading ten years back: each update computes one
+    chunk, not one a month of the years between, and files rows only for hours with readings,
+    exactly as a rebuild makes them."""
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    ten_years = timedelta(days=3652)
+    await store(hass, entry, stream(range(3 * 60 + 1)))
+    chunks: list[tuple[Any, ...]] = []
+    compute = LongTermStatistics._compute
+
+    def counted(self: LongTermStatistics, *arguments: Any) -> Any:
+        chunks.append(arguments)
+        return compute(self, *arguments)
+
+    with patch.object(LongTermStatistics, "_compute", counted):
+        # A DSMR 2.2 meter's gas, captured by a clock ten years behind.
+        off = [
+            reading(START + timedelta(minutes=minute), [9000, 9000, 0, 0], (START - ten_years, 5))
+            for minute in (181, 182)
+        ]
+        await store(hass, entry, off)
+        off_chunks = len(chunks)
+        await store(hass, entry, [reading(START - ten_years, [1, 2, 3, 4])])
+    assert (off_chunks, len(chunks)) == (1, 2)
+    updated = await all_rows(hass)
+    # The hours ending with the reading ten years back, and the one holding it; then the hour
+    # before START and the stream's hours.
+    assert [row[0] for row in updated["energy_delivered"]] == [
+        START - ten_years - timedelta(hours=1),
+        START - ten_years,
+        *(START + timedelta(hours=hour) for hour in range(-1, 4)),
+    ]
+    await statistics_of(hass, entry).async_rebuild()
+    await async_wait_recording_done(hass)
+    assert await all_rows(hass) == updated
+
+
 # An M-Bus meter's capture in a telegram: channel, local time with S (summer) or W, position.
 MBUS_CAPTURE = re.compile(r"0-(\d):24\.2\.1\((\d{12})([SW])\)\(([\d.]+)\*(?:m3|GJ)\)")
 

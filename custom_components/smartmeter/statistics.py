@@ -37,12 +37,12 @@ from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.storage import Store
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
+from sqlalchemy import Connection
 
 from .const import DOMAIN, LOGGER
 from .longterm import (
     ALL_SERIES,
     CAPTURE_SERIES,
-    CHUNK_HOURS,
     GAS,
     GAS_COST,
     Accumulator,
@@ -50,8 +50,10 @@ from .longterm import (
     Replacement,
     Series,
     affected_from,
+    capture_chunk_end,
     capture_history,
     capture_hour_before,
+    chunk_end,
     compute,
     compute_captures,
     exact_sum,
@@ -241,7 +243,9 @@ class LongTermStatistics:
                 [self.statistic_id(series) for series in ALL_SERIES]
             )
         accumulator = Accumulator(self._contracts, self._time_zone, base)
-        await self._async_add_hours(partial(compute, accumulator=accumulator), start, end)
+        await self._async_add_hours(
+            partial(compute, accumulator=accumulator), chunk_end, start, end
+        )
         return not base
 
     async def _async_import_captures(self, kind: CaptureKind, start: int | None) -> None:
@@ -260,19 +264,29 @@ class LongTermStatistics:
             start = max(start, bounds[0])
         accumulator = Accumulator((), self._time_zone, {series.key: base})
         await self._async_add_hours(
-            partial(compute_captures, accumulator=accumulator, kind=kind), start, bounds[1]
+            partial(compute_captures, accumulator=accumulator, kind=kind),
+            partial(capture_chunk_end, kind=kind),
+            start,
+            bounds[1],
         )
 
     async def _async_add_hours(
-        self, computation: Callable[..., Computed], start: int, end: int
+        self,
+        computation: Callable[..., Computed],
+        chunk: Callable[[Connection, str, int, int], int],
+        start: int,
+        end: int,
     ) -> None:
-        """Compute the hours from start to end (µs) a chunk at a time, and add them."""
+        """Compute the hours from start to end (µs) a chunk at a time, and add them.
+
+        chunk gives where each chunk ends: after so many hours with data, so that the hours
+        without any, years of them for a reading dated far back, cost nothing.
+        """
         while start < end:
-            stop = min(start + CHUNK_HOURS * HOUR_US, end)
-            self._add(
-                await self._hass.async_add_executor_job(self._compute, computation, start, stop)
+            computed, start = await self._hass.async_add_executor_job(
+                self._compute, computation, chunk, start, end
             )
-            start = stop
+            self._add(computed)
         # The next update reads back the sums these rows end with.
         await get_instance(self._hass).async_block_till_done()
 
@@ -284,9 +298,17 @@ class LongTermStatistics:
         with self._store.read() as connection:
             return capture_history(connection, self._meter_id, kind)
 
-    def _compute(self, computation: Callable[..., Computed], start: int, stop: int) -> Computed:
+    def _compute(
+        self,
+        computation: Callable[..., Computed],
+        chunk: Callable[[Connection, str, int, int], int],
+        start: int,
+        end: int,
+    ) -> tuple[Computed, int]:
+        """Compute the chunk of hours from start; return it and where it ends (µs)."""
         with self._store.read() as connection:
-            return computation(connection, self._meter_id, start=start, stop=stop)
+            stop = chunk(connection, self._meter_id, start, end)
+            return computation(connection, self._meter_id, start=start, stop=stop), stop
 
     def _hour_before(self, at: int) -> int | None:
         with self._store.read() as connection:

@@ -6,7 +6,13 @@ M-Bus meters' captures, series.py turns the hours into exact running sums of ene
 heat and costs.
 """
 
-from .captures import CaptureHour, capture_history, capture_hour_before, capture_hours
+from .captures import (
+    CaptureHour,
+    capture_chunk_end,
+    capture_history,
+    capture_hour_before,
+    capture_hours,
+)
 from .hours import (
     CHUNK_HOURS,
     ELECTRICITY,
@@ -14,6 +20,7 @@ from .hours import (
     HourEnergy,
     Replacement,
     affected_from,
+    chunk_end,
     history,
     hour_before,
     hour_floor,
@@ -52,9 +59,11 @@ __all__ = [
     "Row",
     "Series",
     "affected_from",
+    "capture_chunk_end",
     "capture_history",
     "capture_hour_before",
     "capture_hours",
+    "chunk_end",
     "compute",
     "compute_captures",
     "exact_sum",

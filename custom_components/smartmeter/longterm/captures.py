@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, select
 
 from ..store.model import CaptureKind
 from ..store.schema import HOUR_US, mbus_capture
-from .hours import Replacement, hour_floor
+from .hours import CHUNK_HOURS, Replacement, hour_floor
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,25 @@ def capture_history(
     if first is None:
         return None
     return capture_hour(first), capture_hour(last) + HOUR_US
+
+
+def capture_chunk_end(
+    connection: Connection, meter: str, start: int, end: int, *, kind: CaptureKind
+) -> int:
+    """Return where the chunk of water or heat hours from start (µs) ends, at most end.
+
+    CHUNK_HOURS hours on from the hour of the next capture, found by an index seek: the hours
+    without captures before it, however many, cost nothing.
+    """
+    captures = mbus_capture.c
+    following = connection.scalar(
+        select(func.min(captures.captured)).where(
+            captures.meter == meter, captures.kind == kind, captures.captured > start
+        )
+    )
+    if following is None:
+        return end
+    return min(end, capture_hour(following) + CHUNK_HOURS * HOUR_US)
 
 
 def capture_hour_before(

@@ -46,7 +46,8 @@ ELECTRICITY: Final = (
 # pass on the hourly gas value some minutes late.
 GAS_WINDOW_US: Final = 2 * HOUR_US
 
-# Hours computed (and handed to the recorder) at a time, so that a rebuild of years stays small.
+# Hours holding readings computed (and handed to the recorder) at a time, so that a rebuild of
+# years stays small; the hours between them, however many, cost nothing.
 CHUNK_HOURS: Final = 31 * 24
 
 type Electricity = tuple[int, int, int, int]
@@ -96,9 +97,10 @@ def hour_floor(time: int) -> int:
 def affected_from(earliest: int) -> int:
     """Return the first hour (µs) whose energy or gas new readings may change.
 
-    earliest is the earliest timestamp, or gas capture time, among the readings (µs). A reading
-    changes the boundaries at or after it, and through the gas window those up to two hours
-    before it; a boundary ends the hour before it.
+    earliest is the earliest timestamp among the readings (µs). A reading changes the
+    boundaries at or after it, and through the gas window those up to two hours before it
+    (whatever its gas capture time: a boundary only takes a capture shown within the window);
+    a boundary ends the hour before it.
     """
     return hour_floor(earliest - GAS_WINDOW_US - 1) - HOUR_US
 
@@ -116,6 +118,23 @@ def history(connection: Connection, meter: str) -> tuple[int, int] | None:
     if first is None:
         return None
     return (first - 1) * HOUR_US, (last + 1) * HOUR_US
+
+
+def chunk_end(connection: Connection, meter: str, start: int, end: int) -> int:
+    """Return where the chunk of hours from start (µs) ends: at most CHUNK_HOURS hours on.
+
+    Counted in hours holding readings, found by an index seek, so a chunk only ever ends
+    before end with readings in it. start is a whole hour; so is the end returned (or end).
+    """
+    counts = reading_count.c
+    following = connection.scalar(
+        select(counts.hour)
+        .where(counts.meter == meter, counts.hour >= start // HOUR_US)
+        .order_by(counts.hour)
+        .offset(CHUNK_HOURS)
+        .limit(1)
+    )
+    return end if following is None else min(end, following * HOUR_US)
 
 
 def hour_before(connection: Connection, meter: str, at: int) -> int | None:

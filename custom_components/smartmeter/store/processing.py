@@ -4,6 +4,13 @@ The writer thread runs it after each committed batch of readings, in transaction
 so a reading is stored (and its request answered) before it is processed. Each run does a few
 indexed queries per meter and persists how far it got (processing_state), with what it made.
 
+Work follows the readings, never the time between them: a run takes the late readings noted
+since the last one and at most CATCH_UP_READINGS readings past its frontier (counted by an index
+seek), the writer commits what was submitted in between, hours and days without records are
+skipped by index seeks, and a late reading recomputes the hours and days holding the records it
+changes and the record after them, not those in between (where nothing changed). Two readings
+years apart, or a gas capture years from its reading, cost what two readings cost.
+
 What a run makes, as DSMR-reader does:
 
 - ElectricityConsumption per minute with readings, stamped at the minute's end (``read_at``),
@@ -15,6 +22,8 @@ What a run makes, as DSMR-reader does:
 - QuarterHourPeak per quarter of an hour with at least two readings from its start to its end
   (both inclusive), once a reading at or after its end exists.
 - HourStatistics and DayStatistics (local days of the store's time zone: 23, 24 or 25 hours).
+  A day keeps the positions of its first reading, and the gas of the first reading (up to two
+  hours past the day) whose gas timestamp falls in it.
 
 Deliberate differences from DSMR-reader 5.11:
 
@@ -35,7 +44,12 @@ Deliberate differences from DSMR-reader 5.11:
 - Temperatures of generated day statistics are null (there is no weather source); DSMR-reader
   writes 0.0 when it has no weather data.
 - A day without gas records (the meter has none at all) has null gas and gas cost; once the
-  meter has gas records, gas is G(end) - G(start), 0 when unchanged.
+  meter has gas records, gas is G(end) - G(start), 0 when unchanged (days made before its first
+  gas record included).
+- A gas timestamp far from its reading's (a gas meter whose clock is years off, as DSMR 2.2
+  meters may have, or one that stopped reporting and repeats its last capture) is data like any
+  other: its gas record is stamped at it, and the gas it shows is used in the hours and days
+  of its gas timestamps.
 - Late readings (stamped before what has been processed, e.g. posted through API v2 or sent by a
   datalogger catching up) are processed too: their minute record is recomputed, and with it the
   quarter-hour peaks, hour and day statistics whose values depend on it. DSMR-reader processes
@@ -97,9 +111,11 @@ MINUTE_US: Final = 60_000_000
 QUARTER_US: Final = 15 * MINUTE_US
 # How long an hour waits for the gas record at its end, in minute records' time.
 GAS_WAIT_US: Final = 2 * HOUR_US
-# Minutes of readings one run processes at most, so that catching up with a long backlog
-# (readings stored before processing existed) does not hold the writer in one long transaction.
-CATCH_UP_US: Final = 6 * HOUR_US
+# Readings past the minute frontier that one run processes at most (six hours of a meter that
+# sends one a second), counted by an index seek: catching up with a backlog (readings stored
+# before processing existed, or readings far apart) takes runs in proportion to the readings,
+# whatever time they span, and the writer commits what was submitted between two runs.
+CATCH_UP_READINGS: Final = 21_600
 _MICROSECOND: Final = timedelta(microseconds=1)
 _CENT: Final = Decimal("0.01")
 _ZERO_PRICES_DESCRIPTION: Final = "Zero priced contract"
@@ -259,6 +275,8 @@ class Processor:
         self._pending: dict[str, _Pending] = {}
         # Meters with work to do: readings arrived, or a run stopped before catching up.
         self._due: set[str] = set()
+        # Of those, the meters whose last run stopped before catching up.
+        self._behind: set[str] = set()
         self._prices: dict[str, tuple[EnergySupplierPrice, ...]] = {}
 
     @property
@@ -266,11 +284,30 @@ class Processor:
         """Return the meters with work to do."""
         return frozenset(self._due)
 
+    @property
+    def behind(self) -> frozenset[str]:
+        """Return the meters whose last run left a backlog: their next may follow at once."""
+        return frozenset(self._behind)
+
+    @property
+    def noted(self) -> frozenset[str]:
+        """Return the meters with readings noted that a restart would not find unprocessed.
+
+        Readings stamped before the minute frontier (late ones) are known only here until a
+        run has processed them; those past it are found again from processing_state.
+        """
+        return frozenset(
+            meter
+            for meter, pending in self._pending.items()
+            if meter in self._due and (pending.late or pending.unsorted)
+        )
+
     def resume(self) -> None:
         """Make every meter with readings due, to process what an earlier run left."""
         with self._engine.connect() as connection:
             meters = connection.scalars(select(distinct(reading_count.c.meter))).all()
         self._due.update(meters)
+        self._behind.update(meters)
 
     def readings_written(self, rows: Iterable[Mapping[str, object]]) -> None:
         """Note committed dsmr_reading rows: their meters are due."""
@@ -290,11 +327,17 @@ class Processor:
     def defer(self, meter: str) -> None:
         """Leave a meter whose run failed until more readings arrive; its late ones stay noted."""
         self._due.discard(meter)
+        self._behind.discard(meter)
         # Loaded again on the next run, from what was committed.
         self._states.pop(meter, None)
 
     def process(self, meter: str) -> None:
-        """Run one transaction of a meter's processing; it stays due while a backlog remains."""
+        """Run one transaction of a meter's processing; it stays due while a backlog remains.
+
+        A run processes the late readings noted since the previous one and at most
+        CATCH_UP_READINGS readings past the minute frontier, so its work is bounded by
+        readings, never by the time they span.
+        """
         state = self._states.get(meter)
         pending = self._pending.get(meter, _Pending())
         if state is not None and not pending.late:
@@ -305,13 +348,13 @@ class Processor:
                 # Only the newest minute got readings: nothing is ready.
                 self._states[meter] = replace(state, latest_reading=latest)
                 pending.latest = None
-                self._due.discard(meter)
+                self._caught_up(meter)
                 return
         with self._engine.begin() as connection:
             if state is None:
                 state = _load_state(connection, meter, self._time_zone)
                 if state is None:
-                    self._due.discard(meter)
+                    self._caught_up(meter)
                     return
                 frontier = state.minute_frontier
                 pending.late.update(
@@ -329,7 +372,13 @@ class Processor:
         pending.unsorted.clear()
         pending.latest = None
         if floor_to(state.latest_reading, MINUTE_US) <= state.minute_frontier:
-            self._due.discard(meter)
+            self._caught_up(meter)
+        else:
+            self._behind.add(meter)
+
+    def _caught_up(self, meter: str) -> None:
+        self._due.discard(meter)
+        self._behind.discard(meter)
 
     def replace_prices(
         self, connection: Connection, meter: str, contracts: Sequence[EnergySupplierPrice]
@@ -661,15 +710,16 @@ class _Run:
             select(meter_statistics.c.dsmr_version).where(meter_statistics.c.meter == meter)
         )
         self._gas_shift = HOUR_US if version is not None and version.startswith("4") else 0
-        # Ranges [start, end) (end None: open) of times whose B(t) or G(t) changed under hours
-        # already made.
-        self._changed: list[tuple[int, int | None]] = []
+        # Times at which B(t) or G(t) may have changed under what is already made: the times of
+        # the records recomputed or added there, and of the record after each (up to which the
+        # earlier one holds). Between two such times both are constant, before and after.
+        self._changed: set[int] = set()
+        # Whether this run made the meter's first gas record: days made before had no gas.
+        self._first_gas = False
 
     def process(self, late: Sequence[int]) -> _MeterState:
         state = self._state
-        frontier = min(
-            floor_to(state.latest_reading, MINUTE_US), state.minute_frontier + CATCH_UP_US
-        )
+        frontier = self._catch_up_frontier()
         if late:
             self._late_minutes(late)
         if frontier > state.minute_frontier:
@@ -685,6 +735,8 @@ class _Run:
         for hour in sorted(self._changed_hours()):
             if boundaries.has_records(hour, hour + HOUR_US):
                 self._write_hour(boundaries, hour)
+        if self._first_gas:
+            self._gas_for_days_made()
         day_frontier = self._advance_days(boundaries, hour_frontier)
         for day in sorted(self._changed_days(late)):
             self._write_day(boundaries, day)
@@ -710,6 +762,28 @@ class _Run:
             )
         )
         return new_state
+
+    def _catch_up_frontier(self) -> int:
+        """Return the minute frontier of this run: the latest reading's minute, or earlier.
+
+        It stops before the minute of the CATCH_UP_READINGS-th reading past the frontier, found
+        by one index seek, and moves a minute at least.
+        """
+        state = self._state
+        frontier = floor_to(state.latest_reading, MINUTE_US)
+        if frontier <= state.minute_frontier:
+            return frontier
+        reading = dsmr_reading.c
+        beyond = self._connection.scalar(
+            select(reading.timestamp)
+            .where(reading.meter == self._meter, reading.timestamp >= state.minute_frontier)
+            .order_by(reading.timestamp)
+            .offset(CATCH_UP_READINGS)
+            .limit(1)
+        )
+        if beyond is None:
+            return frontier
+        return min(frontier, max(floor_to(beyond, MINUTE_US), state.minute_frontier + MINUTE_US))
 
     # Minutes and gas.
 
@@ -803,7 +877,11 @@ class _Run:
                     table.c.meter == self._meter, table.c.read_at > end
                 )
             )
-            self._changed.append((start + MINUTE_US, following))
+            # The span's records, stamped at its minutes' ends; B(t) holds from the last of them
+            # up to the following record, however far that is.
+            self._changed.update(range(start + MINUTE_US, end + MINUTE_US, MINUTE_US))
+            if following is not None:
+                self._changed.add(following)
             self._add_gas(start, end, only_new=False)
 
     def _add_gas(self, start: int, end: int, *, only_new: bool) -> None:
@@ -847,9 +925,11 @@ class _Run:
         used = 0 if latest is None else delivered - latest.delivered
         if self._insert_gas(gas, used):
             self._latest_gas = gas
+            if latest is None:
+                self._first_gas = True
             if measured_at <= self._state.hour_frontier:
-                # Hours that gave up waiting for this gas record.
-                self._changed.append((measured_at, None))
+                # The hour that gave up waiting for this gas record (G(t) holds from it on).
+                self._changed.add(measured_at)
 
     def _insert_gas(self, gas: _Gas, used: int) -> bool:
         statement = upsert(self._connection, gas_consumption).values(
@@ -898,7 +978,10 @@ class _Run:
                 .where(table.c.id == following.id)
                 .values(currently_delivered=following.delivered - delivered)
             )
-        self._changed.append((measured_at, None if following is None else following.measured_at))
+        # G(t) changed from it up to the following record.
+        self._changed.add(measured_at)
+        if following is not None:
+            self._changed.add(following.measured_at)
 
     # Quarter-hour peaks.
 
@@ -1012,15 +1095,14 @@ class _Run:
         )
 
     def _changed_hours(self) -> set[int]:
-        """Return the hours already made whose start or end lies in a changed range."""
+        """Return the hours already made that hold a changed time in (start, end].
+
+        Any other hour has both boundaries where B(t) and G(t) are what they were (or changed
+        alike between two changed times, where both are constant): its statistics stay. So the
+        work follows the records changed, not the time between them.
+        """
         made = self._state.hour_frontier
-        hours = set()
-        for start, end in self._changed:
-            stop = made + HOUR_US if end is None else min(end, made + HOUR_US)
-            boundary = -(-start // HOUR_US) * HOUR_US
-            while boundary < stop:
-                hours.update({boundary - HOUR_US, boundary})
-                boundary += HOUR_US
+        hours = {floor_to(changed - 1, HOUR_US) for changed in self._changed}
         return {hour for hour in hours if hour < made}
 
     def _advance_days(self, boundaries: Boundaries, hour_frontier: int) -> date:
@@ -1037,11 +1119,34 @@ class _Run:
             day = max(day + timedelta(days=1), local_date(following - 1, self._time_zone))
 
     def _changed_days(self, late: Sequence[int]) -> set[date]:
+        """Return the days already made that hold a changed time, or a late reading."""
         made = self._state.day_frontier
-        days = {local_date(hour, self._time_zone) for hour in self._changed_hours()}
+        days = set()
+        for changed in self._changed:
+            # The day it ends (its statistics) and the one it starts: a gas record's time is
+            # its reading's gas timestamp, which the day keeps (_day_start).
+            days.add(local_date(changed - 1, self._time_zone))
+            days.add(local_date(changed, self._time_zone))
         # The late reading may be its day's first, whose positions the day keeps.
         days.update(local_date(timestamp, self._time_zone) for timestamp in late)
         return {day for day in days if day < made}
+
+    def _gas_for_days_made(self) -> None:
+        """Give the days made without gas records the gas of a meter that now has them: 0.
+
+        G(t) is the first gas record's position before it, so those days used none.
+        """
+        table = day_statistics
+        self._connection.execute(
+            update(table)
+            .where(
+                table.c.meter == self._meter,
+                table.c.imported.is_(False),
+                table.c.gas.is_(None),
+                table.c.day < self._state.day_frontier,
+            )
+            .values(gas=0, gas_cost=0)
+        )
 
     def _write_day(self, boundaries: Boundaries, day: date) -> None:
         start, end = day_bounds(day, self._time_zone)

@@ -6,7 +6,7 @@ awaits the writer's futures through asyncio.wrap_future.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager
@@ -96,7 +96,8 @@ _LOGGER: Final = logging.getLogger(__name__)
 DEFAULT_MAX_QUEUE: Final = 10_000
 # Processing runs at most this often (seconds) while readings keep coming: a meter sends one a
 # second, so its records stay as fresh, and a burst (a datalogger catching up) is processed in
-# a few large runs instead of one per commit, which would cost more than the writes.
+# a few large runs instead of one per commit, which would cost more than the writes. A run that
+# left a backlog is followed at once, after the commits queued meanwhile.
 PROCESS_EVERY: Final = 1.0
 # The one driver each database is used with: the one installed and tested.
 _DRIVERS: Final = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
@@ -115,7 +116,7 @@ class _Submission:
 
 @dataclass(slots=True)
 class _Task:
-    """Work for the writer thread, after it has processed every due meter."""
+    """Work for the writer thread, once processing has caught up."""
 
     run: Callable[[], object]
     future: Future[Any] = field(default_factory=Future)
@@ -183,6 +184,8 @@ class GroupCommitWriter:
 
         With a processor, the thread processes the readings of each committed batch once their
         futures are resolved, and catches up with what is left whenever its queue is empty.
+        Processing goes a run at a time (see Processor.process), and what is submitted meanwhile
+        is committed before the next run: a submission waits for one run at most.
         """
         self._engine = engine
         self.statements = CommitStatements(engine)
@@ -211,9 +214,11 @@ class GroupCommitWriter:
     def add_listener(self, listener: Callable[[Mapping[str, int]], None]) -> Callable[[], None]:
         """Call listener on the writer thread after each commit of readings; return its remover.
 
-        It gets, per meter, the earliest time (µs) among the committed readings' timestamps,
-        their gas capture times and the new water and heat captures: what the meter's readings
-        tell may have changed from then on.
+        It gets, per meter, the earliest time (µs) among the committed readings' timestamps
+        and the new water and heat captures: what the meter's readings tell may have changed
+        from then on, give or take the two hours in which a later telegram may show a gas
+        capture (longterm.affected_from). A gas capture time itself is left out: a meter whose
+        gas stopped reporting years ago shows that old capture in every telegram.
         """
         self._listeners = (*self._listeners, listener)
 
@@ -253,8 +258,9 @@ class GroupCommitWriter:
     def run(self, task: Callable[[], object]) -> Future[Any]:
         """Queue work for the writer thread, after everything queued before and its processing.
 
-        The future resolves with the work's result or exception. Raises StoreBusy when the
-        queue is full and StoreError once closed.
+        The future resolves with the work's result or exception; with StoreError when the
+        writer is closed before processing caught up. Raises StoreBusy when the queue is full
+        and StoreError once closed.
         """
         job = _Task(task)
         self._queue_item(job)
@@ -318,7 +324,12 @@ class GroupCommitWriter:
                 raise StoreBusy("too many readings are waiting to be written") from None
 
     def close(self) -> None:
-        """Write everything queued, then stop the thread."""
+        """Write everything queued, then stop the thread.
+
+        Processing stops after its current run, and a run for the late readings that only it
+        knows of; the rest is resumed on the next start, from processing_state. Work queued
+        with run() that still waits for processing fails with StoreError.
+        """
         with self._lock:
             closing = not self._closed
             self._closed = True
@@ -330,21 +341,12 @@ class GroupCommitWriter:
         self._thread.join()
 
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            try:
-                # While processing has work, it goes on once the queue is empty and it may.
-                first = self._queue.get(timeout=self._processing_wait())
-            except queue.Empty:
-                self._process(catch_up=False)
-                continue
-            batch = [first]
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stopping = batch[-1] is None
+        processor = self._processor
+        # Work taken from the queue that waits for processing to catch up, in order, and
+        # close()'s None after it.
+        waiting: deque[_Task | None] = deque()
+        while True:
+            batch = self._take(wait=not waiting)
             submissions = [
                 item
                 for item in batch
@@ -352,38 +354,83 @@ class GroupCommitWriter:
             ]
             if submissions:
                 self._commit(submissions)
-                if self._processing_wait() == 0:
-                    self._process(catch_up=False)
-            for task in batch:
-                if isinstance(task, _Task) and task.future.set_running_or_notify_cancel():
-                    self._process(catch_up=True)
-                    try:
-                        task.future.set_result(task.run())
-                    except Exception as err:  # the caller gets it
-                        task.future.set_exception(err)
+            waiting.extend(item for item in batch if not isinstance(item, _Submission))
+            if waiting and waiting[-1] is None:
+                self._stop(waiting)
+                return
+            if waiting:
+                if processor is not None and processor.due:
+                    # Catching up for the work waiting: a run at a time, commits in between.
+                    self._process(processor)
+                else:
+                    self._run_tasks(waiting)
+            elif processor is not None and (not batch or self._processing_wait() == 0):
+                self._process(processor)
+
+    def _take(self, *, wait: bool) -> list[_Submission | _Task | None]:
+        """Return what is queued; with wait, wait for it until processing may run.
+
+        Empty only when the wait ended with nothing queued: processing may run.
+        """
+        batch: list[_Submission | _Task | None] = []
+        if wait:
+            try:
+                batch.append(self._queue.get(timeout=self._processing_wait()))
+            except queue.Empty:
+                return batch
+        while True:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                return batch
 
     def _processing_wait(self) -> float | None:
         """Return the seconds until processing may run, None when it has nothing to do."""
         if self._processor is None or not self._processor.due:
             return None
+        if self._processor.behind:
+            return 0.0
         return max(0.0, self._processed_at + PROCESS_EVERY - monotonic())
 
-    def _process(self, *, catch_up: bool) -> None:
-        """Process every due meter once, or with catch_up until none is due."""
-        processor = self._processor
-        if processor is None:
-            return
+    def _process(self, processor: Processor) -> None:
+        """Run the processing of each due meter once; stop early when something is queued."""
         self._processed_at = monotonic()
-        while processor.due:
-            for meter in sorted(processor.due):
-                try:
-                    processor.process(meter)
-                except Exception:
-                    # The readings are stored: the next batch of the meter retries.
-                    _LOGGER.exception("Processing the readings of meter %s failed", meter)
-                    processor.defer(meter)
-            if not catch_up:
+        for index, meter in enumerate(sorted(processor.due)):
+            if index and not self._queue.empty():
+                # Committed first; the other meters follow in the next round.
                 return
+            self._process_meter(processor, meter)
+
+    def _process_meter(self, processor: Processor, meter: str) -> None:
+        try:
+            processor.process(meter)
+        except Exception:
+            # The readings are stored: the next batch of the meter retries.
+            _LOGGER.exception("Processing the readings of meter %s failed", meter)
+            processor.defer(meter)
+
+    def _run_tasks(self, tasks: deque[_Task | None]) -> None:
+        while tasks:
+            task = tasks.popleft()
+            if task is not None and task.future.set_running_or_notify_cancel():
+                try:
+                    task.future.set_result(task.run())
+                except Exception as err:  # the caller gets it
+                    task.future.set_exception(err)
+
+    def _stop(self, waiting: deque[_Task | None]) -> None:
+        """Process the late readings only this thread knows of; run or fail what waits."""
+        processor = self._processor
+        if processor is not None:
+            for meter in sorted(processor.noted):
+                self._process_meter(processor, meter)
+            if processor.due:
+                error = StoreError("the reading database closed before processing caught up")
+                for task in waiting:
+                    if task is not None and task.future.set_running_or_notify_cancel():
+                        task.future.set_exception(error)
+                return
+        self._run_tasks(waiting)
 
     def _commit(self, submissions: list[_Submission]) -> None:
         try:
@@ -423,8 +470,6 @@ class GroupCommitWriter:
         for submission in submissions:
             for row in submission.rows:
                 note(submission.meter, cast(int, row["timestamp"]))
-                if row["extra_device_timestamp"] is not None:
-                    note(submission.meter, cast(int, row["extra_device_timestamp"]))
         for capture in captures:
             note(cast(str, capture["meter"]), cast(int, capture["captured"]))
         if not earliest:
