@@ -9,9 +9,8 @@ leaves the meters' data as it was (a refused telegram adds one to ``rejected_tel
 Hypothesis runs in an executor thread and sends each request on Home Assistant's event loop, so
 the loop stays free to serve it. The run is deterministic (``derandomize``) and bounded.
 
-The readings are not processed here: processing a reading takes time in proportion to the span
-between it and the meter's other readings (years, for a fuzzed timestamp), which is the
-processing's concern, tested with it; the requests are what is fuzzed.
+The readings accepted are processed as usual: processing follows the readings, so a fuzzed
+timestamp years from the others costs what any reading costs.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from dataclasses import dataclass, replace
 import json
 import logging
 from typing import Any
-from unittest.mock import patch
 from urllib.parse import urlencode
 
 from aiohttp.test_utils import TestClient
@@ -35,7 +33,6 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.coordinator import SmartMeterConfigEntry
 from custom_components.smartmeter.store.model import MeterStatistics
-from custom_components.smartmeter.store.processing import Processor
 from custom_components.smartmeter.views import VIEWS
 
 from .common import REFUSED_FOR_A_MISSING_REGISTER, setup_entry
@@ -107,31 +104,30 @@ class Fuzzed:
 async def fuzzed(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, tmp_path: Any
 ) -> AsyncIterator[Fuzzed]:
-    """Both meters on SQLite, in Amsterdam, each with a reading; no processing."""
-    with patch.object(Processor, "readings_written"):
-        await hass.config.async_set_time_zone("Europe/Amsterdam")
-        entries = {}
-        for specification, key in KEYS.items():
-            entry = MockConfigEntry(
-                domain=DOMAIN,
-                title=f"Datalogger {specification}",
-                unique_id=f"push-{specification}",
-                data={"connection_type": "push", "specification": specification},
-                options={
-                    "api_enabled": True,
-                    "api_key": key,
-                    "database_url": f"sqlite:///{tmp_path / specification}.db",
-                },
-            )
-            await setup_entry(hass, entry)
-            entries[specification] = entry
-        client = await hass_client_no_auth()
-        for key, text in ((KEYS["4"], V4_2), (KEYS["2.2"], V2_2)):
-            response = await client.post(V1, data={"telegram": text}, headers={"X-AUTHKEY": key})
-            assert response.status == 201
-        yield Fuzzed(hass, client, entries)
-        for entry in entries.values():
-            await hass.config_entries.async_unload(entry.entry_id)
+    """Both meters on SQLite, in Amsterdam, each with a reading."""
+    await hass.config.async_set_time_zone("Europe/Amsterdam")
+    entries = {}
+    for specification, key in KEYS.items():
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title=f"Datalogger {specification}",
+            unique_id=f"push-{specification}",
+            data={"connection_type": "push", "specification": specification},
+            options={
+                "api_enabled": True,
+                "api_key": key,
+                "database_url": f"sqlite:///{tmp_path / specification}.db",
+            },
+        )
+        await setup_entry(hass, entry)
+        entries[specification] = entry
+    client = await hass_client_no_auth()
+    for key, text in ((KEYS["4"], V4_2), (KEYS["2.2"], V2_2)):
+        response = await client.post(V1, data={"telegram": text}, headers={"X-AUTHKEY": key})
+        assert response.status == 201
+    yield Fuzzed(hass, client, entries)
+    for entry in entries.values():
+        await hass.config_entries.async_unload(entry.entry_id)
 
 
 # --- Strategies -------------------------------------------------------------------------------
