@@ -61,6 +61,8 @@ OWNER = {"name": "Ada Lovelace", "username": "ada", "password": "analytical-engi
 # machine busy with other work.
 START_SECONDS = 180
 UI_MS = 60_000
+# Home Assistant's log lines that a failure's report shows.
+LOGGED = re.compile(r"smartmeter| (WARNING|ERROR) ")
 
 
 def _free_port() -> int:
@@ -253,6 +255,15 @@ def test_first_ten_minutes(home_assistant: HomeAssistant) -> None:
             )
             phone.set_default_timeout(UI_MS)
             _smart_meter_dashboard(phone.new_page(), home_assistant, Screens("phone"))
+        except Exception:
+            # What the browser showed and what Home Assistant logged, for the failure's report.
+            for number, shown_page in enumerate(
+                page for context in browser.contexts for page in context.pages
+            ):
+                shown_page.screenshot(path=SCREENSHOTS / f"failure-{number}.png")
+            lines = home_assistant.log.read_text(errors="replace").splitlines()
+            sys.stderr.write("\n".join(line for line in lines if LOGGED.search(line))[-20_000:])
+            raise
         finally:
             browser.close()
 
