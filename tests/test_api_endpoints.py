@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no types
 from yarl import URL
 
-from custom_components.smartmeter.coordinator import SmartMeterConfigEntry
+from custom_components.smartmeter.models import SmartMeterConfigEntry
 from custom_components.smartmeter.store import EnergySupplierPrice
 from custom_components.smartmeter.store.model import Reading
 from custom_components.smartmeter.views import VIEWS

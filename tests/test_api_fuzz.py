@@ -33,7 +33,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartmeter.const import DOMAIN
-from custom_components.smartmeter.coordinator import SmartMeterConfigEntry
+from custom_components.smartmeter.models import SmartMeterConfigEntry
 from custom_components.smartmeter.store.model import MeterStatistics
 from custom_components.smartmeter.store.processing import Processor
 from custom_components.smartmeter.views import VIEWS

@@ -19,7 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.smartmeter.coordinator import SmartMeterConfigEntry
+from custom_components.smartmeter.models import SmartMeterConfigEntry
 from custom_components.smartmeter.store.model import MeterStatistics, StoredReading
 
 from .common import REFUSED_FOR_A_MISSING_REGISTER, setup_entry

@@ -270,7 +270,7 @@ async def test_push_only(hass: HomeAssistant) -> None:
     assert result["data"] == {"connection_type": "push", "specification": "5"}
     await hass.async_block_till_done()
     entry = result["result"]
-    assert entry.runtime_data.reader is None
+    assert entry.runtime_data.coordinator.reader is None
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
     )
@@ -514,7 +514,7 @@ async def test_wrong_key_asks_for_the_new_one(
         sagemcom.port, "SAGEMCOM_T210_D_R", unique_id=None, encryption_key=OLD_KEY
     )
     await setup_entry(hass, entry)
-    reader = entry.runtime_data.reader
+    reader = entry.runtime_data.coordinator.reader
     assert reader is not None
     await until(hass, lambda: reader.stats.undecryptable >= 3)
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=1))

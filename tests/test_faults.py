@@ -151,7 +151,7 @@ async def test_refused_then_back(
     hass: HomeAssistant, running: TcpMeter, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Connections refused for a while: one warning, retries, and recovery."""
-    reader = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.reader
+    reader = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator.reader
     await running.stop()
     await until(hass, lambda: has_state(hass, POWER, STATE_UNAVAILABLE))
     refused = reader.stats.reconnects
@@ -173,7 +173,7 @@ async def test_repair_issue_when_connected_but_mute(
     with patch(
         "custom_components.smartmeter.coordinator.NO_TELEGRAMS_AFTER", timedelta(seconds=0.5)
     ):
-        reader = entry.runtime_data.reader
+        reader = entry.runtime_data.coordinator.reader
         await running.send(BAD_CRC)
         await until(hass, lambda: reader.silent_while_connected(0.5))
         async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=1))

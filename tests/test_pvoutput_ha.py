@@ -157,8 +157,13 @@ async def start_export(
     await store_readings(hass, entry, readings)
     store_state(hass_storage, entry, ExportState(last_uploaded=last_uploaded))
     await setup_entry(hass, entry)
-    runtime: PVOutputRuntime
-    (runtime,) = entry.runtime_data.pvoutput.values()
+    (subentry_id,) = entry.runtime_data.subentries
+    return export_of(entry, subentry_id)
+
+
+def export_of(entry: MockConfigEntry, subentry_id: str) -> PVOutputRuntime:
+    runtime = entry.runtime_data.subentries[subentry_id]
+    assert isinstance(runtime, PVOutputRuntime)
     return runtime
 
 
@@ -211,7 +216,7 @@ async def test_add_export_through_the_flow(
     assert server.accepted == []  # validation added nothing
     # The export starts with the newest interval: DSMR-reader's values.
     (subentry,) = entry.subentries.values()
-    runtime = entry.runtime_data.pvoutput[subentry.subentry_id]
+    runtime = export_of(entry, subentry.subentry_id)
     await export_until(
         hass, runtime.exporter, lambda: runtime.exporter.state.last_success is not None
     )
@@ -236,7 +241,7 @@ async def test_add_export_through_the_flow(
     assert sensor_state(hass, subentry.subentry_id, "waiting") == "0"
     # The device goes with its export, never on its own (a telegram has come: M-Bus meters
     # it no longer carries could go).
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     frame = telegram("v5.txt").decode()
     coordinator.update_entities(coordinator.decoder.decode(frame), frame)
     assert await async_remove_config_entry_device(hass, entry, device) is False
@@ -319,7 +324,7 @@ async def test_catch_up_restart_and_sensors(
         timespec="seconds"
     )
     assert await hass.config_entries.async_reload(entry.entry_id)
-    runtime = entry.runtime_data.pvoutput[subentry_id]
+    runtime = export_of(entry, subentry_id)
     await export_until(hass, runtime.exporter, lambda: len(server.accepted) == 34)
     # The rest once each, in one more batch.
     assert server.statuses(SYSTEM)[30:] == expected_catch_up(NEWEST, range(32, 36))
@@ -347,7 +352,7 @@ async def test_catch_up_restart_and_sensors(
     await store_readings(hass, entry, [reading(NEWEST + timedelta(minutes=4), 2000, 0, 321)])
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    runtime = entry.runtime_data.pvoutput[subentry_id]
+    runtime = export_of(entry, subentry_id)
     move_to(hass, freezer, NEWEST + STEP)
     await export_until(hass, runtime.exporter, lambda: len(server.accepted) > 34)
     assert len(server.accepted) == 35
@@ -463,7 +468,7 @@ async def test_donation_only_parameter_raises_a_repair_issue(
     await setup_entry(hass, entry)
     (subentry_id,) = entry.subentries
     issues = ir.async_get(hass)
-    runtime = entry.runtime_data.pvoutput[subentry_id]
+    runtime = export_of(entry, subentry_id)
     await export_until(
         hass,
         runtime.exporter,

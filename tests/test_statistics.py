@@ -85,8 +85,7 @@ def push_entry(unique_id: str = METER, specification: str = "5", **options: Any)
 
 
 def statistics_of(hass: HomeAssistant, entry: MockConfigEntry) -> LongTermStatistics:
-    coordinator: SmartMeterCoordinator = entry.runtime_data
-    statistics = coordinator.statistics
+    statistics: LongTermStatistics | None = entry.runtime_data.statistics
     assert statistics is not None
     return statistics
 
@@ -874,7 +873,7 @@ async def test_heat_meter_alone_through_the_reader(
         simulator.telegram_at(start + timedelta(minutes=minute)).decode()
         for minute in range(0, 3 * 60 + 1, 5)
     ]
-    coordinator: SmartMeterCoordinator = entry.runtime_data
+    coordinator: SmartMeterCoordinator = entry.runtime_data.coordinator
 
     async def send(sent: Sequence[str]) -> None:
         for frame in sent:
@@ -921,7 +920,7 @@ async def test_water_meter_replacement(recorder_mock: Recorder, hass: HomeAssist
     """A water meter's position drops: the sum keeps rising and a repair issue says why."""
     entry = push_entry()
     await setup_entry(hass, entry)
-    coordinator: SmartMeterCoordinator = entry.runtime_data
+    data = entry.runtime_data
 
     def water(minutes: int, value: str) -> Capture:
         return Capture(
@@ -932,7 +931,7 @@ async def test_water_meter_replacement(recorder_mock: Recorder, hass: HomeAssist
         )
 
     captures = [water(0, "100.000"), water(60, "100.050"), water(90, "3.000"), water(120, "3.020")]
-    await asyncio.wrap_future(coordinator.store.writer.submit(METER, [], captures=captures))
+    await asyncio.wrap_future(data.store.writer.submit(METER, [], captures=captures))
     await settle(hass, entry)
     assert [row[1:] for row in await rows(hass, "water")] == [
         (100.0, 0.0),

@@ -48,12 +48,13 @@ from .const import (
     RETENTION_OFF,
 )
 from .contracts import entry_contracts, sync_contracts
-from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator, entry_meter_id
+from .coordinator import SmartMeterCoordinator, entry_meter_id
 from .entity import mbus_device_id
 from .forward import Forwarder, ForwardQueue, Target
 from .meter.decode import TelegramDecoder
 from .meter.reading import mbus_key
 from .meter.specifications import SPECIFICATIONS, SerialSettings
+from .models import SmartMeterConfigEntry, SmartMeterData
 from .pvoutput_flow import SUBENTRY_PVOUTPUT
 from .pvoutput_runtime import async_start_pvoutput
 from .pvoutput_sensor import PVOUTPUT_DEVICE_PREFIX
@@ -258,13 +259,11 @@ async def _async_reload(hass: HomeAssistant, entry: ConfigEntry) -> None:
 
 def _start_retention(hass: HomeAssistant, entry: SmartMeterConfigEntry, age: timedelta) -> None:
     """Thin readings older than age now and then, as DSMR-reader's retention process does."""
-    coordinator = entry.runtime_data
+    data = entry.runtime_data
 
     async def _async_thin(_now: datetime | None = None) -> None:
         older_than = dt_util.utcnow() - age
-        await hass.async_add_executor_job(
-            coordinator.store.apply_retention, coordinator.meter_id, older_than
-        )
+        await hass.async_add_executor_job(data.store.apply_retention, data.meter_id, older_than)
 
     entry.async_on_unload(async_track_time_interval(hass, _async_thin, RETENTION_INTERVAL))
 
@@ -308,26 +307,28 @@ async def _async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) 
     )
     decoder = TelegramDecoder(specification, entry.data.get(CONF_ENCRYPTION_KEY))
     coordinator = SmartMeterCoordinator(hass, entry, specification, decoder, store)
-    entry.runtime_data = coordinator
+    data = entry.runtime_data = SmartMeterData(
+        coordinator=coordinator, store=store, meter_id=coordinator.meter_id
+    )
 
     # The writer's thread must end before Home Assistant can exit, and with the entry.
     async def _async_close_store() -> None:
-        await _async_stop_store_readers(coordinator)
+        await _async_stop_store_readers(data)
         await hass.async_add_executor_job(store.close)
 
     _async_on_unload_or_stop(hass, entry, _async_close_store)
     await _async_database_step(
-        hass, partial(sync_contracts, store, coordinator.meter_id, entry_contracts(entry))
+        hass, partial(sync_contracts, store, data.meter_id, entry_contracts(entry))
     )
     # Options and energy contracts (subentries) take effect through a reload.
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     if (retention := entry.options.get(CONF_RETENTION_HOURS, RETENTION_OFF)) != RETENTION_OFF:
         _start_retention(hass, entry, timedelta(hours=int(retention)))
     if targets := forward_targets(entry.options.get(CONF_FORWARD_TARGETS, "")):
-        coordinator.forwarder = await _async_start_forwarding(hass, entry, targets)
+        data.forwarder = await _async_start_forwarding(hass, entry, targets)
     for subentry in entry.subentries.values():
         if subentry.subentry_type == SUBENTRY_PVOUTPUT:
-            coordinator.pvoutput[subentry.subentry_id] = await async_start_pvoutput(
+            data.subentries[subentry.subentry_id] = await async_start_pvoutput(
                 hass, entry, subentry, interval_source(hass, entry, subentry)
             )
     coordinator.meter_device_entry_id = (
@@ -341,16 +342,16 @@ async def _async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) 
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if "recorder" in hass.config.components:
-        coordinator.statistics = LongTermStatistics(
+        data.statistics = LongTermStatistics(
             hass,
             entry_id=entry.entry_id,
             title=entry.title,
             store=store,
-            meter_id=coordinator.meter_id,
+            meter_id=data.meter_id,
             contracts=entry_contracts(entry),
             time_zone=dt_util.get_default_time_zone(),
         )
-        coordinator.statistics.async_start()
+        data.statistics.async_start()
     if endpoint is not None:
         coordinator.async_start(
             MeterReader(
@@ -384,14 +385,14 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) 
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
-async def _async_stop_store_readers(coordinator: SmartMeterCoordinator) -> None:
-    """Stop the PVOutput exports and the long-term statistics, before the store closes.
+async def _async_stop_store_readers(data: SmartMeterData) -> None:
+    """Stop the running subentries and the long-term statistics, before the store closes.
 
     The exports save their state; the statistics file the readings not taken yet, once.
     """
-    for runtime in coordinator.pvoutput.values():
-        await runtime.stop()
-    statistics, coordinator.statistics = coordinator.statistics, None
+    for runtime in data.subentries.values():
+        await runtime.async_stop()
+    statistics, data.statistics = data.statistics, None
     if statistics is not None:
         await statistics.async_stop()
 
@@ -404,7 +405,7 @@ async def async_remove_config_entry_device(
     The electricity meter stays, and so do the PVOutput exports' devices (removed with their
     export); so does every M-Bus meter while no telegram has come since the start.
     """
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     reading = coordinator.data
     if reading is None:
         return False

@@ -59,9 +59,9 @@ from .contracts import (
     contract_form_values,
     contract_title,
 )
-from .coordinator import SmartMeterConfigEntry
 from .meter.reading import equipment_id_text, to_reading
 from .meter.specifications import SERIAL_CANDIDATES, SPECIFICATIONS
+from .models import SmartMeterConfigEntry
 from .pvoutput_flow import SUBENTRY_PVOUTPUT, PVOutputSubentryFlow
 from .reader.connection import Endpoint, NetworkPort, SerialPort
 from .reader.probe import (

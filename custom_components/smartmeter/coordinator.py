@@ -35,15 +35,12 @@ from .meter.dsmr_reading import mbus_captures
 from .meter.errors import TelegramError
 from .meter.reading import MeterReading, identification_line, to_reading
 from .meter.specifications import Specification
-from .pvoutput_runtime import PVOutputRuntime
 from .reader.reader import MeterReader
 from .store.errors import StoreError
 from .store.store import ReadingStore
 
 if TYPE_CHECKING:
-    from .statistics import LongTermStatistics
-
-type SmartMeterConfigEntry = ConfigEntry[SmartMeterCoordinator]
+    from .models import SmartMeterConfigEntry
 
 
 def entry_meter_id(entry: ConfigEntry) -> str:
@@ -78,11 +75,6 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         self.meter_id = entry_meter_id(entry)
         # Telegrams the API refused; the reader counts its own.
         self.api_rejected = 0
-        self.forwarder: Forwarder | None = None
-        # Running PVOutput exports, by subentry id.
-        self.pvoutput: dict[str, PVOutputRuntime] = {}
-        # The long-term statistics, kept when the recorder runs.
-        self.statistics: LongTermStatistics | None = None
         self.reader: MeterReader | None = None
         self.last_frame: str | None = None
         # The electricity meter's device registry id, which M-Bus devices link to.
@@ -140,9 +132,10 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
     @callback
     def forward(self, frame: str) -> None:
         """Queue a plain telegram for the DSMR-reader instances it is forwarded to."""
-        if self.forwarder is not None and frame.startswith("/"):
+        forwarder = self.config_entry.runtime_data.forwarder
+        if forwarder is not None and frame.startswith("/"):
             self.config_entry.async_create_task(
-                self.hass, self._async_forward(self.forwarder, frame), "smartmeter forward"
+                self.hass, self._async_forward(forwarder, frame), "smartmeter forward"
             )
 
     async def _async_forward(self, forwarder: Forwarder, frame: str) -> None:

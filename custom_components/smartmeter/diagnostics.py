@@ -11,7 +11,7 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_API_KEY, CONF_DATABASE_URL, CONF_ENCRYPTION_KEY, CONF_FORWARD_TARGETS
-from .coordinator import SmartMeterConfigEntry
+from .models import SmartMeterConfigEntry
 
 # Equipment ids identify a household's meter: personal data.
 _REDACT = {
@@ -47,7 +47,8 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: SmartMeterConfigEntry
 ) -> dict[str, Any]:
     """Return what helps to debug a meter connection."""
-    coordinator = entry.runtime_data
+    data = entry.runtime_data
+    coordinator = data.coordinator
     reading = coordinator.data
     reader = coordinator.reader
     return {
@@ -75,13 +76,12 @@ async def async_get_config_entry_diagnostics(
         else None,
         "available": coordinator.last_update_success,
         "forwarding": {
-            stats_id: asdict(stats) for stats_id, stats in coordinator.forwarder.stats().items()
+            stats_id: asdict(stats) for stats_id, stats in data.forwarder.stats().items()
         }
-        if coordinator.forwarder
+        if data.forwarder
         else None,
         # By subentry id; each redacts its own API key.
         "pvoutput": {
-            subentry_id: runtime.diagnostics()
-            for subentry_id, runtime in coordinator.pvoutput.items()
+            subentry_id: runtime.diagnostics() for subentry_id, runtime in data.subentries.items()
         },
     }

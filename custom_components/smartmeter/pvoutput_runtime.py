@@ -54,6 +54,10 @@ class PVOutputRuntime:
     exporter: PVOutputExporter
     stop: Callable[[], Coroutine[Any, Any, None]]
 
+    async def async_stop(self) -> None:
+        """Stop exporting and save the export's state."""
+        await self.stop()
+
     def status(self) -> ExportStatus:
         """Return the export's status."""
         return self.exporter.status()

@@ -19,7 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .const import DOMAIN
-from .coordinator import SmartMeterConfigEntry
+from .models import SmartMeterConfigEntry
 from .pvoutput import ExportStatus
 from .pvoutput_runtime import PVOutputRuntime
 
@@ -93,15 +93,17 @@ def add_pvoutput_sensors(
     entry: SmartMeterConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Add the sensors of each running export, to its subentry."""
-    coordinator = entry.runtime_data
-    assert coordinator.meter_device_entry_id is not None  # made before the platforms
-    for subentry_id, runtime in coordinator.pvoutput.items():
+    data = entry.runtime_data
+    meter_device_entry_id = data.coordinator.meter_device_entry_id
+    assert meter_device_entry_id is not None  # made before the platforms
+    for subentry_id, runtime in data.subentries.items():
+        assert isinstance(runtime, PVOutputRuntime)
         device_info = DeviceInfo(
             identifiers={(DOMAIN, f"{PVOUTPUT_DEVICE_PREFIX}{subentry_id}")},
             name=runtime.subentry.title,
             entry_type=DeviceEntryType.SERVICE,
             manufacturer="PVOutput",
-            via_device_id=coordinator.meter_device_entry_id,
+            via_device_id=meter_device_entry_id,
         )
         async_add_entities(
             [PVOutputSensor(runtime, description, device_info) for description in PVOUTPUT_SENSORS],

@@ -22,7 +22,7 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
-from .coordinator import SmartMeterConfigEntry
+from .models import SmartMeterConfigEntry
 from .pvoutput import Generation, IntervalData, IntervalSource
 from .pvoutput_flow import (
     CONF_GENERATION_ENERGY,
@@ -180,12 +180,12 @@ def interval_source(
         # The interval's day is that of its start: a status at 00:00 closes the day before.
         day = start.astimezone(zone).date()
         day_start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-        coordinator = entry.runtime_data
+        meter = entry.runtime_data
         data = await hass.async_add_executor_job(
             partial(
                 meter_interval,
-                coordinator.store,
-                coordinator.meter_id,
+                meter.store,
+                meter.meter_id,
                 day_start,
                 start,
                 end,

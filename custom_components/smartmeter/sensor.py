@@ -21,7 +21,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import SmartMeterConfigEntry, SmartMeterCoordinator
+from .coordinator import SmartMeterCoordinator
 from .entity import SmartMeterEntity, mbus_device_id, mbus_device_info, meter_device_info
 from .meter.reading import (
     MBUS_GAS,
@@ -35,6 +35,7 @@ from .meter.reading import (
     Value,
     equipment_id_text,
 )
+from .models import SmartMeterConfigEntry
 from .pvoutput_sensor import add_pvoutput_sensors
 
 # Entities only write state when a telegram arrives: nothing to throttle.
@@ -653,7 +654,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add sensors for the values the meter sends, as they first appear, and the exports'."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     known: set[str] = set()
     known_mbus: set[str] = set()
 
