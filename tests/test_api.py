@@ -175,7 +175,7 @@ async def test_v1_burst_shows_the_newest_once_a_second(
         assert (response.status, await response.text()) == (201, "")
 
     power = "sensor.electricity_meter_power_consumption"
-    with patch("custom_components.smartmeter.coordinator.monotonic", lambda: clock[0]):
+    with patch("custom_components.smartmeter.kinds.p1.coordinator.monotonic", lambda: clock[0]):
         await post(1000)
         assert state_of(hass, power) == "1000.0"
         clock[0] += 0.4

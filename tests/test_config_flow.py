@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 import os
 from pathlib import Path
+from unittest.mock import patch
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from homeassistant.config_entries import (
@@ -22,7 +24,9 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.smartmeter.config_flow import SmartMeterConfigFlow
 from custom_components.smartmeter.const import DOMAIN
+from custom_components.smartmeter.kinds import KINDS
 from custom_components.smartmeter.statistics import statistic_object_id
 
 from .common import (
@@ -51,6 +55,38 @@ def encrypt(plain: bytes, key: str = KEY) -> bytes:
     sealed = AESGCM(bytes.fromhex(key)).encrypt(system_title + counter, plain, None)
     body = b"\x30" + counter + sealed[:-16] + sealed[-16:-4]  # DLMS keeps 12 tag bytes
     return b"\xdb\x08" + system_title + b"\x82" + len(body).to_bytes(2, "big") + body
+
+
+async def test_user_step_starts_the_only_kind(hass: HomeAssistant) -> None:
+    """With one kind of entry, adding one asks straight away how the P1 meter is connected."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert (result["type"], result["step_id"], result["menu_options"]) == (
+        FlowResultType.MENU,
+        "p1",
+        ["serial", "network", "push"],
+    )
+
+
+async def test_user_step_is_a_menu_of_kinds_once_there_are_several(hass: HomeAssistant) -> None:
+    """A second kind in the registry makes the user step a menu; a choice starts its steps."""
+    with patch.dict(KINDS, {"other": replace(KINDS["p1"], key="other")}):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        assert (result["type"], result["step_id"], result["menu_options"]) == (
+            FlowResultType.MENU,
+            "user",
+            ["p1", "other"],
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "p1"}
+        )
+    assert (result["type"], result["step_id"]) == (FlowResultType.MENU, "p1")
+
+
+async def test_a_meter_has_options(hass: HomeAssistant) -> None:
+    """The kind of an entry says whether it has options: a P1 meter has."""
+    entry = network_entry(1)
+    entry.add_to_hass(hass)
+    assert SmartMeterConfigFlow.async_supports_options_flow(entry) is True
 
 
 @pytest.fixture
@@ -93,6 +129,7 @@ async def test_network_detects_and_creates(hass: HomeAssistant, repeating: TcpMe
     assert result["title"] == "Iskra MT382-1000"
     assert result["result"].unique_id == V5_ID
     assert result["data"] == {
+        "kind": "p1",
         "connection_type": "network",
         "host": "127.0.0.1",
         "port": repeating.port,
@@ -267,7 +304,7 @@ async def test_push_only(hass: HomeAssistant) -> None:
         result["flow_id"], {"name": "Datalogger", "specification": "5"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == {"connection_type": "push", "specification": "5"}
+    assert result["data"] == {"kind": "p1", "connection_type": "push", "specification": "5"}
     await hass.async_block_till_done()
     entry = result["result"]
     assert entry.runtime_data.coordinator.reader is None

@@ -11,11 +11,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
-from custom_components.smartmeter.contracts import entry_contracts
 from custom_components.smartmeter.store.records import (
     EnergySupplierPrice,
     StoredEnergySupplierPrice,
 )
+from custom_components.smartmeter.subentries.contract.contracts import entry_contracts
 
 from .common import network_entry, setup_entry
 from .meters import TcpMeter

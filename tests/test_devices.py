@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
@@ -177,7 +178,7 @@ async def test_migration_keeps_entities_and_devices(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await tcp_meter.send(telegram("v5.txt"))
     await until(hass, lambda: has_state(hass, GAS, "0.107"))
-    assert entry.minor_version == 2
+    assert (entry.minor_version, entry.data["kind"]) == (3, "p1")
     assert {
         entity_id: entity_registry.async_get(entity_id).unique_id  # type: ignore[union-attr]
         for entity_id in old
@@ -190,6 +191,31 @@ async def test_migration_keeps_entities_and_devices(
     migrated = _device(device_registry, entry, f"{V5_ID}_mbus_id_{GAS_ID}")
     assert (migrated.id, migrated.name_by_user) == (gas.id, "Gas in the cellar")
     assert _device(device_registry, entry, V5_ID).id == meter.id
+
+
+async def test_migration_names_the_kind(hass: HomeAssistant, tcp_meter: TcpMeter) -> None:
+    """An entry of config entry 1.2 is a P1 meter: it says so, and keeps all else."""
+    entry = network_entry(tcp_meter.port)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, minor_version=2)
+    data = dict(entry.data)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert (entry.version, entry.minor_version) == (1, 3)
+    assert (entry.data, entry.unique_id) == ({**data, "kind": "p1"}, V5_ID)
+
+
+@pytest.mark.allow_log(r"has version 2 which is higher than the current version 1")
+async def test_entry_of_a_newer_release_is_not_set_up(
+    hass: HomeAssistant, tcp_meter: TcpMeter
+) -> None:
+    """An entry a newer major version wrote is left as it is, and not set up."""
+    entry = network_entry(tcp_meter.port)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, version=2)
+    data = dict(entry.data)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+    assert entry.data == data
 
 
 async def test_migration_of_a_meter_known_by_its_address(

@@ -207,7 +207,7 @@ async def test_average_over_interval(hass: HomeAssistant, tcp_meter: TcpMeter) -
     """With a 1 s interval, the power shown is the mean of the telegrams in it."""
     clock = [1000.0]
     entry = network_entry(tcp_meter.port, options={"min_update_interval": 1})
-    with patch("custom_components.smartmeter.coordinator.monotonic", lambda: clock[0]):
+    with patch("custom_components.smartmeter.kinds.p1.coordinator.monotonic", lambda: clock[0]):
         await setup_entry(hass, entry)
         await tcp_meter.send(telegram("v5.txt"))  # passes at once: 244 W
         await until(hass, lambda: has_state(hass, POWER, "244.0"))

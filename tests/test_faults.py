@@ -171,7 +171,8 @@ async def test_repair_issue_when_connected_but_mute(
     entry = hass.config_entries.async_entries(DOMAIN)[0]
     issue_id = f"no_telegrams_{entry.entry_id}"
     with patch(
-        "custom_components.smartmeter.coordinator.NO_TELEGRAMS_AFTER", timedelta(seconds=0.5)
+        "custom_components.smartmeter.kinds.p1.coordinator.NO_TELEGRAMS_AFTER",
+        timedelta(seconds=0.5),
     ):
         reader = entry.runtime_data.coordinator.reader
         await running.send(BAD_CRC)

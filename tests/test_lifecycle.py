@@ -10,7 +10,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from sqlalchemy.exc import OperationalError
 
-from custom_components.smartmeter.contracts import sync_contracts
+from custom_components.smartmeter.subentries.contract.contracts import sync_contracts
 
 from .common import has_state, network_entry, until
 from .meters import TcpMeter, telegram
@@ -30,7 +30,7 @@ async def test_setup_failing_after_the_store_opened(
     entry = network_entry(tcp_meter.port)
     failure = OperationalError("SELECT", {}, Exception("server closed the connection"))
     states = []
-    with patch("custom_components.smartmeter.sync_contracts", side_effect=failure):
+    with patch("custom_components.smartmeter.kinds.p1.setup.sync_contracts", side_effect=failure):
         entry.add_to_hass(hass)
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
@@ -65,7 +65,7 @@ async def test_stop_while_an_entry_is_set_up(hass: HomeAssistant, tcp_meter: Tcp
         release.wait(5)
         sync_contracts(*args)  # type: ignore[arg-type]
 
-    with patch("custom_components.smartmeter.sync_contracts", slow_sync):
+    with patch("custom_components.smartmeter.kinds.p1.setup.sync_contracts", slow_sync):
         setup = hass.async_create_background_task(
             hass.config_entries.async_setup(entry.entry_id), "retry"
         )

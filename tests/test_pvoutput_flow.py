@@ -18,7 +18,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmeter.pvoutput import ExportSettings
-from custom_components.smartmeter.pvoutput_flow import SUBENTRY_PVOUTPUT, export_settings
+from custom_components.smartmeter.subentries.pvoutput.flow import SUBENTRY_PVOUTPUT, export_settings
 from tests.pvoutput_server import PVOutputServer
 from tests.test_pvoutput_runtime import NOW
 
@@ -40,7 +40,7 @@ async def server(
     server.add_key(KEY, SYSTEM)
     server.add_key(DONOR_KEY, SYSTEM, donor=True)
     await server.start()
-    monkeypatch.setattr("custom_components.smartmeter.pvoutput_flow.API_URL", server.url)
+    monkeypatch.setattr("custom_components.smartmeter.subentries.pvoutput.flow.API_URL", server.url)
     yield server
     await server.close()
 

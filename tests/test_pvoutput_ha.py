@@ -36,17 +36,18 @@ from pytest_homeassistant_custom_component.typing import (
     RecorderInstanceContextManager,
 )
 
-from custom_components.smartmeter import async_remove_config_entry_device, default_database_url
+from custom_components.smartmeter import async_remove_config_entry_device
 from custom_components.smartmeter.const import DOMAIN
+from custom_components.smartmeter.kinds.p1.setup import default_database_url
 from custom_components.smartmeter.pvoutput import ExportState
-from custom_components.smartmeter.pvoutput_runtime import PVOutputRuntime, issue_id
-from custom_components.smartmeter.pvoutput_source import (
+from custom_components.smartmeter.store import Reading
+from custom_components.smartmeter.store.store import ReadingStore
+from custom_components.smartmeter.subentries.pvoutput.runtime import PVOutputRuntime, issue_id
+from custom_components.smartmeter.subentries.pvoutput.source import (
     GenerationUnavailable,
     async_generation,
     meter_interval,
 )
-from custom_components.smartmeter.store import Reading
-from custom_components.smartmeter.store.store import ReadingStore
 from tests.meters import telegram
 from tests.pvoutput_server import PVOutputServer
 from tests.test_pvoutput_runtime import (
@@ -89,8 +90,10 @@ async def server(
     server.add_key(KEY, SYSTEM)
     server.add_key(READ_ONLY_KEY, SYSTEM, read_only=True)
     await server.start()
-    monkeypatch.setattr("custom_components.smartmeter.pvoutput_flow.API_URL", server.url)
-    monkeypatch.setattr("custom_components.smartmeter.pvoutput_runtime.API_URL", server.url)
+    monkeypatch.setattr("custom_components.smartmeter.subentries.pvoutput.flow.API_URL", server.url)
+    monkeypatch.setattr(
+        "custom_components.smartmeter.subentries.pvoutput.runtime.API_URL", server.url
+    )
     yield server
     await server.close()
 

@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.pvoutput import ExportState, IntervalData, PVOutputExporter
-from custom_components.smartmeter.pvoutput_runtime import async_start_pvoutput, issue_id
+from custom_components.smartmeter.subentries.pvoutput.runtime import async_run_export, issue_id
 from tests.pvoutput_server import PVOutputServer
 
 KEY = "a" * 40
@@ -79,14 +79,20 @@ async def export_until(
 
 @pytest.fixture
 async def server(
-    hass: HomeAssistant, socket_enabled: None, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    socket_enabled: None,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[PVOutputServer]:
-    """A local PVOutput on HA's clock, frozen at NOW."""
+    """A local PVOutput on HA's clock, frozen at NOW, which the exports upload to."""
     await freeze(hass, freezer)
     server = PVOutputServer(now=dt_util.utcnow, zone=dt_util.get_default_time_zone())
     server.add_system(SYSTEM)
     server.add_key(KEY, SYSTEM)
     await server.start()
+    monkeypatch.setattr(
+        "custom_components.smartmeter.subentries.pvoutput.runtime.API_URL", server.url
+    )
     yield server
     await server.close()
 
@@ -140,7 +146,7 @@ async def test_export_continues_from_the_stored_state(
     (subentry,) = entry.subentries.values()
     last_uploaded = NEWEST - timedelta(minutes=15)
     key = store_state(hass_storage, entry, ExportState(last_uploaded=last_uploaded))
-    runtime = await async_start_pvoutput(hass, entry, subentry, source, base_url=server.url)
+    runtime = await async_run_export(hass, entry, subentry, source)
     await export_until(hass, runtime.exporter, lambda: len(server.accepted) >= 3)
     sent = [(status.date, status.time) for status in server.accepted]
     first = last_uploaded + timedelta(minutes=5)
@@ -164,7 +170,7 @@ async def test_export_wakes_on_home_assistant_clock(
     entry = add_entry(hass)
     (subentry,) = entry.subentries.values()
     store_state(hass_storage, entry, ExportState(last_uploaded=NEWEST))
-    runtime = await async_start_pvoutput(hass, entry, subentry, source, base_url=server.url)
+    runtime = await async_run_export(hass, entry, subentry, source)
     await hass.async_block_till_done()
     # Nothing is due before 12:05:00; then the interval ending at 12:05 goes at once.
     move_to(hass, freezer, NEWEST + STEP)
@@ -201,7 +207,7 @@ async def test_refusal_raises_a_repair_issue(
     (subentry,) = entry.subentries.values()
     key = f"smartmeter.pvoutput.{subentry.subentry_id}"
     hass_storage[key] = {"version": 1, "key": key, "data": {"version": 99}}
-    runtime = await async_start_pvoutput(hass, entry, subentry, source, base_url=server.url)
+    runtime = await async_run_export(hass, entry, subentry, source)
     # The unreadable state is replaced by a fresh one, donor as the flow found.
     assert runtime.exporter.state.donor is True
     registry = ir.async_get(hass)

@@ -37,7 +37,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartmeter.const import DOMAIN
-from custom_components.smartmeter.coordinator import SmartMeterCoordinator
+from custom_components.smartmeter.kinds.p1.coordinator import SmartMeterCoordinator
 from custom_components.smartmeter.longterm import ALL_SERIES
 from custom_components.smartmeter.statistics import LongTermStatistics
 from custom_components.smartmeter.store.model import Capture, Reading

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from homeassistant.config_entries import ConfigEntry
 
 if TYPE_CHECKING:
-    from .coordinator import SmartMeterCoordinator
     from .forward import Forwarder
+    from .kinds.p1.coordinator import SmartMeterCoordinator
     from .statistics import LongTermStatistics
     from .store.store import ReadingStore
 

@@ -13,15 +13,16 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import EntityCategory
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .const import DOMAIN
-from .models import SmartMeterConfigEntry
-from .pvoutput import ExportStatus
-from .pvoutput_runtime import PVOutputRuntime
+from ...const import DOMAIN
+from ...models import SmartMeterConfigEntry, SubentryRuntime
+from ...pvoutput import ExportStatus
+from .runtime import PVOutputRuntime
 
 _MAX_STATE_LENGTH: Final = 255
 
@@ -90,22 +91,23 @@ class PVOutputSensor(SensorEntity):
 
 
 def add_pvoutput_sensors(
-    entry: SmartMeterConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+    entry: SmartMeterConfigEntry,
+    subentry: ConfigSubentry,
+    runtime: SubentryRuntime,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of each running export, to its subentry."""
-    data = entry.runtime_data
-    meter_device_entry_id = data.coordinator.meter_device_entry_id
+    """Add the sensors of a running export, on a device of its own, to its subentry."""
+    meter_device_entry_id = entry.runtime_data.coordinator.meter_device_entry_id
     assert meter_device_entry_id is not None  # made before the platforms
-    for subentry_id, runtime in data.subentries.items():
-        assert isinstance(runtime, PVOutputRuntime)
-        device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"{PVOUTPUT_DEVICE_PREFIX}{subentry_id}")},
-            name=runtime.subentry.title,
-            entry_type=DeviceEntryType.SERVICE,
-            manufacturer="PVOutput",
-            via_device_id=meter_device_entry_id,
-        )
-        async_add_entities(
-            [PVOutputSensor(runtime, description, device_info) for description in PVOUTPUT_SENSORS],
-            config_subentry_id=subentry_id,
-        )
+    assert isinstance(runtime, PVOutputRuntime)
+    device_info = DeviceInfo(
+        identifiers={(DOMAIN, f"{PVOUTPUT_DEVICE_PREFIX}{subentry.subentry_id}")},
+        name=subentry.title,
+        entry_type=DeviceEntryType.SERVICE,
+        manufacturer="PVOutput",
+        via_device_id=meter_device_entry_id,
+    )
+    async_add_entities(
+        [PVOutputSensor(runtime, description, device_info) for description in PVOUTPUT_SENSORS],
+        config_subentry_id=subentry.subentry_id,
+    )

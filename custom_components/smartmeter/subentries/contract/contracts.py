@@ -1,4 +1,4 @@
-"""Energy contracts (DSMR-reader's energy supplier prices), kept as config subentries."""
+"""Energy contracts (DSMR-reader's energy supplier prices): their data, and the store's copy."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 
-from .const import SUBENTRY_ENERGY_CONTRACT
-from .store.records import EnergySupplierPrice, StoredEnergySupplierPrice
-from .store.store import ReadingStore
+from ...store.records import EnergySupplierPrice, StoredEnergySupplierPrice
+from ...store.store import ReadingStore
+
+SUBENTRY_ENERGY_CONTRACT: Final = "energy_contract"
 
 CONF_DESCRIPTION: Final = "description"
 CONF_START: Final = "start"

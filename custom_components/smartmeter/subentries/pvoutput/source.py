@@ -22,15 +22,15 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
-from .models import SmartMeterConfigEntry
-from .pvoutput import Generation, IntervalData, IntervalSource
-from .pvoutput_flow import (
+from ...models import SmartMeterConfigEntry
+from ...pvoutput import Generation, IntervalData, IntervalSource
+from ...store.store import ReadingStore
+from .flow import (
     CONF_GENERATION_ENERGY,
     CONF_GENERATION_POWER,
     CONF_VOLTAGE,
     export_settings,
 )
-from .store.store import ReadingStore
 
 # Exact factors (not HA's float converters): a value of 1.234 kWh must give 1234 Wh, not 1233.
 WATT_HOURS: Final[Mapping[str, Decimal]] = {

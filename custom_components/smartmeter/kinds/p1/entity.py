@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntry, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
-from .coordinator import SmartMeterCoordinator
-from .meter.reading import (
+from ...const import DOMAIN
+from ...meter.reading import (
     MBUS_GAS,
     MBUS_HEAT,
     MBUS_HEAT_COOL,
@@ -15,6 +14,8 @@ from .meter.reading import (
     MBusReading,
     equipment_id_text,
 )
+from ...models import SmartMeterConfigEntry
+from .coordinator import SmartMeterCoordinator
 
 _MBUS_DEVICE_KEYS = {
     MBUS_GAS: "gas_meter",
@@ -64,3 +65,19 @@ class SmartMeterEntity(CoordinatorEntity[SmartMeterCoordinator]):
     """An entity of a meter; available while the meter's data is current."""
 
     _attr_has_entity_name = True
+
+
+def meter_device_removable(entry: SmartMeterConfigEntry, device: DeviceEntry) -> bool:
+    """Tell whether the device is an M-Bus meter the telegrams no longer carry (a replaced one).
+
+    The electricity meter stays; so does every M-Bus meter while no telegram has come since
+    the start.
+    """
+    coordinator = entry.runtime_data.coordinator
+    reading = coordinator.data
+    if reading is None:
+        return False
+    meter_id = coordinator.meter_id
+    in_use = {meter_id} | {mbus_device_id(meter_id, key) for key in reading.mbus}
+    own = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
+    return not own & in_use

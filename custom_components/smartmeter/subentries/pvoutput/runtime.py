@@ -27,8 +27,9 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
-from .pvoutput import (
+from ...const import DOMAIN
+from ...models import SmartMeterConfigEntry
+from ...pvoutput import (
     API_URL,
     ExportState,
     ExportStatus,
@@ -37,7 +38,8 @@ from .pvoutput import (
     PVOutputClient,
     PVOutputExporter,
 )
-from .pvoutput_flow import CONF_DONOR, CONF_SYSTEM_ID, export_settings
+from .flow import CONF_DONOR, CONF_SYSTEM_ID, export_settings
+from .source import interval_source
 
 LOGGER = logging.getLogger(__package__)
 
@@ -107,18 +109,20 @@ async def _async_sleep(hass: HomeAssistant, seconds: float) -> None:
         cancel()  # when cancelled (unload, stop) the timer goes with the sleep
 
 
-async def async_start_pvoutput(
-    hass: HomeAssistant,
-    entry: ConfigEntry,
-    subentry: ConfigSubentry,
-    source: IntervalSource,
-    *,
-    base_url: str | None = None,
+async def async_start_export(
+    hass: HomeAssistant, entry: SmartMeterConfigEntry, subentry: ConfigSubentry
 ) -> PVOutputRuntime:
-    """Start exporting for the subentry; it stops when the entry unloads or HA stops.
+    """Start exporting the entry's meter for the subentry."""
+    return await async_run_export(hass, entry, subentry, interval_source(hass, entry, subentry))
 
-    base_url is PVOutput's API_URL unless given (looked up now, so tests may point it at a
-    local PVOutput).
+
+async def async_run_export(
+    hass: HomeAssistant, entry: ConfigEntry, subentry: ConfigSubentry, source: IntervalSource
+) -> PVOutputRuntime:
+    """Start exporting what source gives for the subentry's intervals.
+
+    It stops when the entry unloads or HA stops, or when the entry's kind stops it before
+    closing what source reads.
     """
     store: Store[dict[str, Any]] = Store(
         hass, STORAGE_VERSION, f"{DOMAIN}.pvoutput.{subentry.subentry_id}"
@@ -128,7 +132,7 @@ async def async_start_pvoutput(
         async_get_clientsession(hass),
         subentry.data[CONF_API_KEY],
         int(subentry.data[CONF_SYSTEM_ID]),
-        base_url=base_url or API_URL,
+        base_url=API_URL,
     )
     exporter = PVOutputExporter(
         client,

@@ -16,7 +16,7 @@ from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import probatio as vol
 
-from .pvoutput import (
+from ...pvoutput import (
     API_URL,
     MAX_PROCESSING_DELAY,
     MAX_UPLOAD_DELAY,

@@ -15,7 +15,7 @@ from homeassistant.helpers.event import async_call_later, async_track_time_inter
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .const import (
+from ...const import (
     CONF_METER_ID,
     CONF_MIN_UPDATE_INTERVAL,
     DEFAULT_MIN_UPDATE_INTERVAL,
@@ -28,19 +28,19 @@ from .const import (
     PUSHED_UPDATE_EVERY,
     WRONG_KEY_AFTER,
 )
-from .forward import Forwarder, ForwardQueueError
-from .meter.aggregate import GasTracker, UpdateThrottle, add_derived_values
-from .meter.decode import TelegramDecoder
-from .meter.dsmr_reading import mbus_captures
-from .meter.errors import TelegramError
-from .meter.reading import MeterReading, identification_line, to_reading
-from .meter.specifications import Specification
-from .reader.reader import MeterReader
-from .store.errors import StoreError
-from .store.store import ReadingStore
+from ...forward import Forwarder, ForwardQueueError
+from ...meter.aggregate import GasTracker, UpdateThrottle, add_derived_values
+from ...meter.decode import TelegramDecoder
+from ...meter.dsmr_reading import mbus_captures
+from ...meter.errors import TelegramError
+from ...meter.reading import MeterReading, identification_line, to_reading
+from ...meter.specifications import Specification
+from ...reader.reader import MeterReader
+from ...store.errors import StoreError
+from ...store.store import ReadingStore
 
 if TYPE_CHECKING:
-    from .models import SmartMeterConfigEntry
+    from ...models import SmartMeterConfigEntry
 
 
 def entry_meter_id(entry: ConfigEntry) -> str:
