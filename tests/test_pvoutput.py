@@ -350,7 +350,6 @@ def test_state_round_trip_and_bad_state() -> None:
     assert ExportState.from_dict(ExportState().as_dict()) == ExportState()
     good = state.as_dict()
     cases: list[tuple[dict[str, Any], str]] = [
-        ({"version": 2}, "version 2"),
         ({"donor": "yes"}, "malformed"),
         ({"last_error": 5}, "malformed"),
         ({"rejected": -1}, "counts"),

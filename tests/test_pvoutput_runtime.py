@@ -135,7 +135,7 @@ def store_state(hass_storage: dict[str, Any], entry: MockConfigEntry, state: Exp
     """Give the entry's export a stored state; return its storage key."""
     (subentry_id,) = entry.subentries
     key = f"smartmeter.pvoutput.{subentry_id}"
-    hass_storage[key] = {"version": 1, "key": key, "data": state.as_dict()}
+    hass_storage[key] = {"version": 1, "minor_version": 2, "key": key, "data": state.as_dict()}
     return key
 
 
@@ -159,6 +159,23 @@ async def test_export_continues_from_the_stored_state(
     assert saved.last_uploaded == NEWEST
     assert saved.last_success == NOW
     await runtime.stop()  # stopping twice is harmless
+
+
+async def test_export_continues_from_a_state_an_older_release_saved(
+    hass: HomeAssistant, hass_storage: dict[str, Any], server: PVOutputServer
+) -> None:
+    """A state of store version 1.1 (its version inside) is brought up to 1.2, not dropped."""
+    entry = add_entry(hass)
+    (subentry,) = entry.subentries.values()
+    key = f"smartmeter.pvoutput.{subentry.subentry_id}"
+    old = {**ExportState(last_uploaded=NEWEST, donor=True).as_dict(), "version": 1}
+    hass_storage[key] = {"version": 1, "key": key, "data": old}
+    runtime = await async_run_export(hass, entry, subentry, source)
+    assert runtime.exporter.state == ExportState(last_uploaded=NEWEST, donor=True)
+    await runtime.async_stop()
+    saved = hass_storage[key]
+    assert (saved["version"], saved["minor_version"]) == (1, 2)
+    assert saved["data"] == ExportState(last_uploaded=NEWEST, donor=True).as_dict()
 
 
 async def test_export_wakes_on_home_assistant_clock(
@@ -206,7 +223,7 @@ async def test_refusal_raises_a_repair_issue(
     entry = add_entry(hass, processing_delay=30, donor=True)
     (subentry,) = entry.subentries.values()
     key = f"smartmeter.pvoutput.{subentry.subentry_id}"
-    hass_storage[key] = {"version": 1, "key": key, "data": {"version": 99}}
+    hass_storage[key] = {"version": 1, "minor_version": 2, "key": key, "data": {"donor": "yes"}}
     runtime = await async_run_export(hass, entry, subentry, source)
     # The unreadable state is replaced by a fresh one, donor as the flow found.
     assert runtime.exporter.state.donor is True

@@ -44,6 +44,8 @@ from .source import interval_source
 LOGGER = logging.getLogger(__package__)
 
 STORAGE_VERSION: Final = 1
+# 2: the state no longer repeats its version inside; the store's versions say it.
+STORAGE_MINOR_VERSION: Final = 2
 # Seconds to gather changes before writing the state: a catch-up changes it every request.
 SAVE_DELAY: Final = 5.0
 
@@ -70,6 +72,20 @@ class PVOutputRuntime:
             "settings": async_redact_data(dict(self.subentry.data), {CONF_API_KEY}),
             "status": asdict(self.status()),
         }
+
+
+class ExportStateStore(Store[dict[str, Any]]):
+    """Where an export's state is kept; a state an older release saved is brought up to date.
+
+    Home Assistant refuses a state of a newer major version (a downgrade) rather than lose it.
+    """
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
+    ) -> dict[str, Any]:
+        if old_minor_version < 2:
+            old_data = {key: value for key, value in old_data.items() if key != "version"}
+        return old_data
 
 
 def issue_id(subentry: ConfigSubentry) -> str:
@@ -124,8 +140,11 @@ async def async_run_export(
     It stops when the entry unloads or HA stops, or when the entry's kind stops it before
     closing what source reads.
     """
-    store: Store[dict[str, Any]] = Store(
-        hass, STORAGE_VERSION, f"{DOMAIN}.pvoutput.{subentry.subentry_id}"
+    store = ExportStateStore(
+        hass,
+        STORAGE_VERSION,
+        f"{DOMAIN}.pvoutput.{subentry.subentry_id}",
+        minor_version=STORAGE_MINOR_VERSION,
     )
     state = _load_state(await store.async_load(), subentry)
     client = PVOutputClient(
