@@ -102,7 +102,10 @@ async def settle(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     # After the commit's listeners ran, and their callbacks on the loop.
     await hass.async_add_executor_job(entry.runtime_data.store.wait_processed)
     await hass.async_block_till_done()
-    await statistics_of(hass, entry).async_flush()
+    # The update the commits scheduled, without its cool-down.
+    statistics = statistics_of(hass, entry)
+    statistics._debouncer.async_cancel()
+    await statistics._async_update()
     await async_wait_recording_done(hass)
 
 

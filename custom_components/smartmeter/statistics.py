@@ -146,11 +146,6 @@ class LongTermStatistics:
         self._debouncer.async_shutdown()
         await self._async_update()
 
-    async def async_flush(self) -> None:
-        """File what the store reported so far, now."""
-        self._debouncer.async_cancel()
-        await self._async_update()
-
     async def async_rebuild(self, start: date | None = None) -> None:
         """Compute the statistics again from the store, from a local day on or all of them."""
         async with self._lock:
