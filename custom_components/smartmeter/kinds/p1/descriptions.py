@@ -13,7 +13,20 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfVolumeFlowRate
+from homeassistant.const import (
+    EntityCategory,
+    UnitOfApparentPower,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfFrequency,
+    UnitOfPower,
+    UnitOfReactiveEnergy,
+    UnitOfReactivePower,
+    UnitOfTime,
+    UnitOfVolume,
+    UnitOfVolumeFlowRate,
+)
 from homeassistant.helpers.typing import StateType
 
 from ...meter.reading import (
@@ -33,27 +46,36 @@ TOTAL_INCREASING = SensorStateClass.TOTAL_INCREASING
 DIAGNOSTIC = EntityCategory.DIAGNOSTIC
 
 # The device class follows from the unit the meter layer exposes.
-UNIT_DEVICE_CLASS: Final = {
-    "W": SensorDeviceClass.POWER,
-    "kWh": SensorDeviceClass.ENERGY,
-    "GJ": SensorDeviceClass.ENERGY,
-    "var": SensorDeviceClass.REACTIVE_POWER,
-    "kvarh": SensorDeviceClass.REACTIVE_ENERGY,
-    "VA": SensorDeviceClass.APPARENT_POWER,
-    "V": SensorDeviceClass.VOLTAGE,
-    "A": SensorDeviceClass.CURRENT,
-    "Hz": SensorDeviceClass.FREQUENCY,
-    "m³": SensorDeviceClass.GAS,
-    "s": SensorDeviceClass.DURATION,
+UNIT_DEVICE_CLASS: Final[dict[str, SensorDeviceClass]] = {
+    UnitOfPower.WATT: SensorDeviceClass.POWER,
+    UnitOfEnergy.KILO_WATT_HOUR: SensorDeviceClass.ENERGY,
+    UnitOfEnergy.GIGA_JOULE: SensorDeviceClass.ENERGY,
+    UnitOfReactivePower.VOLT_AMPERE_REACTIVE: SensorDeviceClass.REACTIVE_POWER,
+    UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR: SensorDeviceClass.REACTIVE_ENERGY,
+    UnitOfApparentPower.VOLT_AMPERE: SensorDeviceClass.APPARENT_POWER,
+    UnitOfElectricPotential.VOLT: SensorDeviceClass.VOLTAGE,
+    UnitOfElectricCurrent.AMPERE: SensorDeviceClass.CURRENT,
+    UnitOfFrequency.HERTZ: SensorDeviceClass.FREQUENCY,
+    UnitOfVolume.CUBIC_METERS: SensorDeviceClass.GAS,
+    UnitOfTime.SECONDS: SensorDeviceClass.DURATION,
 }
-PRECISION: Final = {"W": 0, "var": 0, "VA": 0, "kWh": 3, "kvarh": 3, "V": 1, "A": 2}
+PRECISION: Final[dict[str, int]] = {
+    UnitOfPower.WATT: 0,
+    UnitOfReactivePower.VOLT_AMPERE_REACTIVE: 0,
+    UnitOfApparentPower.VOLT_AMPERE: 0,
+    UnitOfEnergy.KILO_WATT_HOUR: 3,
+    UnitOfReactiveEnergy.KILO_VOLT_AMPERE_REACTIVE_HOUR: 3,
+    UnitOfElectricPotential.VOLT: 1,
+    UnitOfElectricCurrent.AMPERE: 2,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
 class MeterSensorDescription(SensorEntityDescription):
     """A value of the electricity meter; ``key`` is its dsmr-parser name."""
 
-    state_fn: Callable[[Any], StateType | datetime] | None = None
+    # Turns the meter's value into the state; without it, the value is the state.
+    value_fn: Callable[[Any], StateType | datetime] | None = None
     attributes_fn: Callable[[Any], Mapping[str, Any]] | None = None
 
 
@@ -261,8 +283,8 @@ METER_SENSORS: Final[tuple[MeterSensorDescription, ...]] = (
         "BELGIUM_MAXIMUM_DEMAND_13_MONTHS",
         "maximum_demand_13_months",
         device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement="W",
-        state_fn=_highest_peak,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        value_fn=_highest_peak,
         attributes_fn=_peak_list,
     ),
     _diagnostic(
@@ -291,8 +313,8 @@ METER_SENSORS: Final[tuple[MeterSensorDescription, ...]] = (
         "POWER_EVENT_FAILURE_LOG",
         "last_power_failure",
         device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement="s",
-        state_fn=_last_failure,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        value_fn=_last_failure,
         attributes_fn=_failure_list,
     ),
     _diagnostic(
@@ -312,7 +334,7 @@ METER_SENSORS: Final[tuple[MeterSensorDescription, ...]] = (
     ),
     _diagnostic("MSN_MBUS_SWITCH_POSITION", "mbus_switch_position"),
     *(
-        _diagnostic(key, "equipment_identifier", state_fn=equipment_id_text)
+        _diagnostic(key, "equipment_identifier", value_fn=equipment_id_text)
         for key in (
             "EQUIPMENT_IDENTIFIER",
             "BELGIUM_EQUIPMENT_IDENTIFIER",
@@ -383,7 +405,8 @@ def mbus_descriptions(mbus: MBusReading) -> list[MBusSensorDescription]:
     translation_key, device_class = _MBUS_READINGS.get(
         mbus.device_type or 0, ("meter_reading", None)
     )
-    if mbus.unit in ("GJ", "kWh"):  # some "gas" meters count energy
+    if mbus.unit in (UnitOfEnergy.GIGA_JOULE, UnitOfEnergy.KILO_WATT_HOUR):
+        # some "gas" meters count energy
         device_class = SensorDeviceClass.ENERGY
     descriptions = [
         MBusSensorDescription(
@@ -396,7 +419,7 @@ def mbus_descriptions(mbus: MBusReading) -> list[MBusSensorDescription]:
             value_fn=lambda mbus: mbus.reading,
         )
     ]
-    if mbus.unit == "m³":
+    if mbus.unit == UnitOfVolume.CUBIC_METERS:
         descriptions.append(
             MBusSensorDescription(
                 key="last_hour",

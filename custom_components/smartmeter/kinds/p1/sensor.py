@@ -189,8 +189,8 @@ class MeterSensor(SmartMeterSensor):
 
     def _value(self, reading: MeterReading) -> StateType | datetime:
         value = reading.values.get(self.entity_description.key)
-        if (state_fn := self.entity_description.state_fn) is not None:
-            return state_fn(value) if value is not None else None
+        if (value_fn := self.entity_description.value_fn) is not None:
+            return value_fn(value) if value is not None else None
         assert not isinstance(value, list)
         return value
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
+from homeassistant.const import UnitOfEnergy, UnitOfVolume
 from homeassistant.helpers import selector
 import probatio as vol
 
@@ -24,8 +25,8 @@ from .contracts import (
 
 def _contract_schema(currency: str) -> vol.Schema:
     """Return the contract form, its prices in ``currency`` per kWh or m³, its fixed costs in it."""
-    units = dict.fromkeys(PRICE_FIELDS, f"{currency}/kWh") | {
-        "gas_price": f"{currency}/m³",
+    units = dict.fromkeys(PRICE_FIELDS, f"{currency}/{UnitOfEnergy.KILO_WATT_HOUR}") | {
+        "gas_price": f"{currency}/{UnitOfVolume.CUBIC_METERS}",
         FIXED_DAILY_COST: currency,
     }
     return vol.Schema(

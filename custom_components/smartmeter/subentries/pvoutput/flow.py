@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
-from homeassistant.const import CONF_API_KEY
+from homeassistant.const import CONF_API_KEY, UnitOfTime
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import probatio as vol
@@ -58,7 +58,7 @@ def _minutes(maximum: int) -> selector.NumberSelector:
             min=0,
             max=maximum,
             step=1,
-            unit_of_measurement="min",
+            unit_of_measurement=UnitOfTime.MINUTES,
             mode=selector.NumberSelectorMode.BOX,
         )
     )
