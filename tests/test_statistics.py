@@ -25,7 +25,7 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.setup import async_setup_component
@@ -40,6 +40,7 @@ from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.kinds.p1.coordinator import SmartMeterCoordinator
 from custom_components.smartmeter.longterm import ALL_SERIES
 from custom_components.smartmeter.statistics import LongTermStatistics
+from custom_components.smartmeter.store.errors import StoreError
 from custom_components.smartmeter.store.model import Capture, Reading
 from custom_components.smartmeter.store.store import ReadingStore
 from meter_simulator.simulator import MeterSimulator
@@ -392,6 +393,8 @@ def replacement_issue(
     )
     assert issue is not None
     assert issue.translation_key == f"{kind}_meter_replaced"
+    # Told once, when the hours are computed: it must outlive a restart.
+    assert issue.is_persistent
     assert issue.translation_placeholders is not None
     return dict(issue.translation_placeholders)
 
@@ -664,6 +667,26 @@ async def test_without_the_recorder_there_are_no_statistics(hass: HomeAssistant)
             DOMAIN, "rebuild_statistics", {"config_entry_id": entry.entry_id}, blocking=True
         )
     assert raised.value.translation_key == "no_recorder"
+
+
+async def test_rebuild_that_fails_says_why(
+    recorder_mock: Recorder, hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading database that fails mid-rebuild is a translated error, not a stack trace."""
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    await settle(hass, entry)
+
+    def gone() -> None:
+        raise StoreError("the database is gone")
+
+    monkeypatch.setattr(entry.runtime_data.store, "read", gone)
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "rebuild_statistics", {"config_entry_id": entry.entry_id}, blocking=True
+        )
+    assert raised.value.translation_key == "rebuild_failed"
+    assert raised.value.translation_placeholders == {"error": "the database is gone"}
 
 
 async def test_changed_contracts_remake_everything(

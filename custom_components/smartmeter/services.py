@@ -6,12 +6,14 @@ from typing import Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import probatio as vol
+from sqlalchemy.exc import SQLAlchemyError
 
 from .const import DOMAIN
 from .models import SmartMeterConfigEntry
+from .store.errors import StoreError
 
 SERVICE_REBUILD_STATISTICS: Final = "rebuild_statistics"
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
@@ -42,4 +44,11 @@ async def _async_rebuild_statistics(call: ServiceCall) -> None:
     statistics = entry.runtime_data.statistics
     if statistics is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_recorder")
-    await statistics.async_rebuild(call.data.get(ATTR_START_DATE))
+    try:
+        await statistics.async_rebuild(call.data.get(ATTR_START_DATE))
+    except (StoreError, SQLAlchemyError) as err:  # the reading database's, or the recorder's
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="rebuild_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err

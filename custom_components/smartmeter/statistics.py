@@ -398,6 +398,8 @@ class LongTermStatistics:
             DOMAIN,
             f"{ISSUE_METER_REPLACED}_{self._entry_id}_{replacement.kind}_{replacement.at}",
             is_fixable=False,
+            # Raised once, when its hours are computed: kept across restarts until dismissed.
+            is_persistent=True,
             severity=ir.IssueSeverity.WARNING,
             translation_key=f"{replacement.kind}_{ISSUE_METER_REPLACED}",
             translation_placeholders={
