@@ -160,6 +160,20 @@ def expected_gas(hours: range) -> list[float]:
     ]
 
 
+async def test_statistic_names_in_the_language_of_home_assistant(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    """Statistics are named as entities are: in Home Assistant's language, after the meter."""
+    hass.config.language = "nl"
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    await store(hass, entry, stream(range(61)))
+    assert (await statistic_metadata(hass, "energy_delivered"))[1] == (
+        "Test meter elektriciteit geleverd"
+    )
+    assert (await statistic_metadata(hass, "gas"))[1] == "Test meter gas geleverd"
+
+
 async def test_hourly_rows_of_a_multi_day_stream(
     recorder_mock: Recorder, hass: HomeAssistant
 ) -> None:

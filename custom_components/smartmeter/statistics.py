@@ -36,6 +36,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.storage import Store
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
 from .const import DOMAIN, LOGGER
@@ -74,6 +75,15 @@ _STORAGE_VERSION: Final = 1
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+async def async_statistic_names(hass: HomeAssistant) -> dict[str, str]:
+    """Return each series' name in Home Assistant's language, by key, {title} for the meter's."""
+    prefix = f"component.{DOMAIN}.statistics."
+    translations = await async_get_translations(hass, hass.config.language, "statistics", {DOMAIN})
+    return {
+        key.removeprefix(prefix).removesuffix(".name"): name for key, name in translations.items()
+    }
+
+
 def statistic_object_id(meter_id: str) -> str:
     """Return the meter's part of its statistic ids: lowercase letters, digits and single _."""
     cleaned = "".join(char if char.isascii() and char.isalnum() else "_" for char in meter_id)
@@ -94,6 +104,7 @@ class LongTermStatistics:
         meter_id: str,
         contracts: list[EnergySupplierPrice],
         time_zone: tzinfo,
+        names: Mapping[str, str],
     ) -> None:
         """Set up for one meter of an entry; nothing happens before async_start."""
         self._hass = hass
@@ -103,6 +114,8 @@ class LongTermStatistics:
         self._meter_id = meter_id
         self._contracts = contracts
         self._time_zone = time_zone
+        # By series key, as statistic_names gives them.
+        self._names = names
         self._object_id = statistic_object_id(meter_id)
         self._settings_store: Store[dict[str, Any]] = Store(
             hass, _STORAGE_VERSION, f"{DOMAIN}.{entry_id}.statistics"
@@ -380,7 +393,9 @@ class LongTermStatistics:
         return StatisticMetaData(
             mean_type=StatisticMeanType.NONE,
             has_sum=True,
-            name=f"{self._title} {series.name}",
+            name=self._names.get(series.key, f"{{title}} {series.name}").replace(
+                "{title}", self._title
+            ),
             source=DOMAIN,
             statistic_id=self.statistic_id(series),
             unit_class=unit_class,

@@ -33,7 +33,7 @@ from ...meter.specifications import SPECIFICATIONS
 from ...models import SmartMeterConfigEntry, SmartMeterData
 from ...reader.connection import SerialPort
 from ...reader.reader import MeterReader
-from ...statistics import LongTermStatistics
+from ...statistics import LongTermStatistics, async_statistic_names
 from ...store.errors import StoreError
 from ...store.store import ReadingStore
 from ...subentries import async_start_subentries
@@ -112,6 +112,7 @@ async def async_setup_meter(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
             meter_id=data.meter_id,
             contracts=entry_contracts(entry),
             time_zone=dt_util.get_default_time_zone(),
+            names=await async_statistic_names(hass),
         )
         data.statistics.async_start()
     if endpoint is not None:
