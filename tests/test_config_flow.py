@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from custom_components.smartmeter.config_flow import SmartMeterConfigFlow
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.kinds import KINDS
-from custom_components.smartmeter.statistics import statistic_object_id
+from custom_components.smartmeter.statistic_metadata import statistic_object_id
 
 from .common import (
     has_state,

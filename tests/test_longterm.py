@@ -31,7 +31,7 @@ from custom_components.smartmeter.longterm import (
     series_for,
 )
 from custom_components.smartmeter.longterm.series import ENERGY_COST_SERIES, GAS, GAS_COST
-from custom_components.smartmeter.statistics import statistic_object_id
+from custom_components.smartmeter.statistic_metadata import statistic_object_id
 from custom_components.smartmeter.store import (
     EnergySupplierPrice,
     ReadingStore,

@@ -22,22 +22,17 @@ from typing import Any, Final
 
 from homeassistant.components.recorder.models import (
     StatisticData,
-    StatisticMeanType,
-    StatisticMetaData,
 )
 from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
     get_last_statistics,
     statistics_during_period,
 )
-from homeassistant.const import UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.storage import Store
-from homeassistant.helpers.translation import async_get_translations
-from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
 from .const import DOMAIN, LOGGER
 from .longterm import (
@@ -61,6 +56,7 @@ from .longterm import (
     hour_floor,
     series_for,
 )
+from .statistic_metadata import series_metadata, statistic_object_id
 from .store.model import CAPTURE_PLACES, CaptureKind, datetime_to_us, us_to_datetime
 from .store.records import EnergySupplierPrice
 from .store.schema import HOUR_US
@@ -73,22 +69,6 @@ COMPUTATION_VERSION: Final = 1
 ISSUE_METER_REPLACED: Final = "meter_replaced"
 _STORAGE_VERSION: Final = 1
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-async def async_statistic_names(hass: HomeAssistant) -> dict[str, str]:
-    """Return each series' name in Home Assistant's language, by key, {title} for the meter's."""
-    prefix = f"component.{DOMAIN}.statistics."
-    translations = await async_get_translations(hass, hass.config.language, "statistics", {DOMAIN})
-    return {
-        key.removeprefix(prefix).removesuffix(".name"): name for key, name in translations.items()
-    }
-
-
-def statistic_object_id(meter_id: str) -> str:
-    """Return the meter's part of its statistic ids: lowercase letters, digits and single _."""
-    cleaned = "".join(char if char.isascii() and char.isalnum() else "_" for char in meter_id)
-    parts = [part for part in cleaned.lower().split("_") if part]
-    return "_".join(parts) or "meter"
 
 
 class LongTermStatistics:
@@ -370,7 +350,14 @@ class LongTermStatistics:
         for series, rows in computed.rows.items():
             async_add_external_statistics(
                 self._hass,
-                self._metadata(series),
+                series_metadata(
+                    series,
+                    statistic_id=self.statistic_id(series),
+                    name=self._names.get(series.key, f"{{title}} {series.name}").replace(
+                        "{title}", self._title
+                    ),
+                    currency=self._hass.config.currency,
+                ),
                 [
                     StatisticData(start=us_to_datetime(row.start), state=row.state, sum=row.sum)
                     for row in rows
@@ -378,29 +365,6 @@ class LongTermStatistics:
             )
         for replacement in computed.replacements:
             self._report(replacement)
-
-    def _metadata(self, series: Series) -> StatisticMetaData:
-        unit_class: str | None
-        unit: str
-        if series.kind == "energy":
-            unit_class, unit = EnergyConverter.UNIT_CLASS, UnitOfEnergy.KILO_WATT_HOUR
-        elif series.kind in ("gas", "water"):
-            unit_class, unit = VolumeConverter.UNIT_CLASS, UnitOfVolume.CUBIC_METERS
-        elif series.kind == "heat":
-            unit_class, unit = EnergyConverter.UNIT_CLASS, UnitOfEnergy.GIGA_JOULE
-        else:
-            unit_class, unit = None, self._hass.config.currency
-        return StatisticMetaData(
-            mean_type=StatisticMeanType.NONE,
-            has_sum=True,
-            name=self._names.get(series.key, f"{{title}} {series.name}").replace(
-                "{title}", self._title
-            ),
-            source=DOMAIN,
-            statistic_id=self.statistic_id(series),
-            unit_class=unit_class,
-            unit_of_measurement=unit,
-        )
 
     @callback
     def _report(self, replacement: Replacement) -> None:

@@ -11,8 +11,8 @@ from ...meter.reading import mbus_key
 from ...subentries.pvoutput.sensor import PVOUTPUT_DEVICE_PREFIX
 from .connection import endpoint_from_data
 from .coordinator import entry_meter_id
-from .descriptions import MBUS_SENSOR_KEYS
 from .entity import mbus_device_id
+from .mbus_descriptions import MBUS_SENSOR_KEYS
 
 
 async def async_migrate_meter(hass: HomeAssistant, entry: ConfigEntry) -> None:

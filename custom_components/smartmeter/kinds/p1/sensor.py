@@ -26,11 +26,10 @@ from .descriptions import (
     REJECTED_TELEGRAMS,
     TOTAL_INCREASING,
     UNIT_DEVICE_CLASS,
-    MBusSensorDescription,
     MeterSensorDescription,
-    mbus_descriptions,
 )
 from .entity import SmartMeterEntity, mbus_device_id, mbus_device_info, meter_device_info
+from .mbus_descriptions import MBusSensorDescription, mbus_descriptions
 
 _MAX_STATE_LENGTH: Final = 255
 

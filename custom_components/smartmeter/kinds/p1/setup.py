@@ -33,7 +33,8 @@ from ...meter.specifications import SPECIFICATIONS
 from ...models import SmartMeterConfigEntry, SmartMeterData
 from ...reader.connection import SerialPort
 from ...reader.reader import MeterReader
-from ...statistics import LongTermStatistics, async_statistic_names
+from ...statistic_metadata import async_statistic_names
+from ...statistics import LongTermStatistics
 from ...store.errors import StoreError
 from ...store.store import ReadingStore
 from ...subentries import async_start_subentries
