@@ -33,6 +33,7 @@ from .common import (
     has_state,
     network_entry,
     options_input,
+    serial_entry,
     setup_entry,
     state_of,
     unload_meters,
@@ -277,6 +278,25 @@ async def test_serial_detects_line_settings(hass: HomeAssistant, baudrate: int, 
         assert result["data"]["serial_settings"]["baudrate"] == baudrate
         await hass.async_block_till_done()
         await hass.config_entries.async_unload(result["result"].entry_id)
+    finally:
+        sender.cancel()
+        meter.close()
+
+
+async def test_serial_meter_without_equipment_id_is_added_once(hass: HomeAssistant) -> None:
+    """A meter that sends no equipment id is told by its port: the same port aborts."""
+    meter = PtyMeter()
+    serial_entry(meter.device).add_to_hass(hass)
+    sender = asyncio.create_task(repeat_on_pty(meter, SWEDEN.encode()))
+    try:
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "serial"}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"device": meter.device}
+        )
+        assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "already_configured")
     finally:
         sender.cancel()
         meter.close()

@@ -292,8 +292,8 @@ class P1Flow(KindFlow):
     async def async_kind_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Ask for a new key: the meter's telegrams no longer decrypt with the one saved."""
         self._endpoint = endpoint_from_data(entry_data)
-        if self._endpoint is None:
-            return self.async_abort(reason="push_only")
+        # Started by the reader only, when the meter's telegrams stop decrypting.
+        assert self._endpoint is not None
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
