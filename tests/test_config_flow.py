@@ -257,19 +257,22 @@ async def test_encrypted_meter_asks_for_key(
     await meter.stop()
 
 
+async def serial_flow(hass: HomeAssistant, device: str) -> ConfigFlowResult:
+    """Start adding a meter on a serial port; return what listening to it gave."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "serial"}
+    )
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {"device": device})
+
+
 @pytest.mark.parametrize(("baudrate", "line"), [(115200, "115200 8N1"), (9600, "9600 7E1")])
 async def test_serial_detects_line_settings(hass: HomeAssistant, baudrate: int, line: str) -> None:
     """Serial: the line settings are found by trying them; the right one is stored."""
     meter = PtyMeter(baudrate)
     sender = asyncio.create_task(repeat_on_pty(meter, telegram("v2_2.txt")))
     try:
-        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"next_step_id": "serial"}
-        )
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"device": meter.device}
-        )
+        result = await serial_flow(hass, meter.device)
         assert result["step_id"] == "confirm"
         assert (result["description_placeholders"] or {})["line"] == line
         result = await hass.config_entries.flow.async_configure(
@@ -289,13 +292,7 @@ async def test_serial_meter_without_equipment_id_is_added_once(hass: HomeAssista
     serial_entry(meter.device).add_to_hass(hass)
     sender = asyncio.create_task(repeat_on_pty(meter, SWEDEN.encode()))
     try:
-        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"next_step_id": "serial"}
-        )
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"device": meter.device}
-        )
+        result = await serial_flow(hass, meter.device)
         assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "already_configured")
     finally:
         sender.cancel()
@@ -304,13 +301,7 @@ async def test_serial_meter_without_equipment_id_is_added_once(hass: HomeAssista
 
 async def test_serial_missing_port(hass: HomeAssistant) -> None:
     """A path that is no serial port cannot be opened."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "serial"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"device": "/dev/nonexistent-p1"}
-    )
+    result = await serial_flow(hass, "/dev/nonexistent-p1")
     assert result["errors"] == {"base": "cannot_open_port"}
 
 
