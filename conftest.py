@@ -138,8 +138,8 @@ def fast_reader() -> Iterator[None]:
     with (
         patch.object(MeterReader, "backoff_start", 0.05),
         patch.object(MeterReader, "backoff_max", 0.2),
-        patch("custom_components.smartmeter.config_flow.PROBE_TIMEOUT", 3.0),
-        patch("custom_components.smartmeter.config_flow.PER_SETTING_TIMEOUT", 1.0),
+        patch("custom_components.smartmeter.kinds.p1.flow.PROBE_TIMEOUT", 3.0),
+        patch("custom_components.smartmeter.kinds.p1.flow.PER_SETTING_TIMEOUT", 1.0),
     ):
         yield
 

@@ -37,7 +37,7 @@ from typing import cast
 import pytest
 
 from custom_components.smartmeter.store import Reading, ReadingStore, processing
-from tests.test_processing_span import Work, counted_work
+from tests.store.test_processing_span import Work, counted_work
 
 pytestmark = pytest.mark.timeout(0)
 

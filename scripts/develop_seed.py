@@ -45,7 +45,7 @@ from custom_components.smartmeter.const import CONF_API_ENABLED, CONF_API_KEY
 from custom_components.smartmeter.meter.decode import TelegramDecoder
 from custom_components.smartmeter.meter.dsmr_reading import to_dsmr_reading
 from custom_components.smartmeter.meter.specifications import SPECIFICATIONS
-from custom_components.smartmeter.statistics import statistic_object_id
+from custom_components.smartmeter.statistic_metadata import statistic_object_id
 from custom_components.smartmeter.store.store import ReadingStore
 from meter_simulator.simulator import METER_TIME, MeterSimulator
 

@@ -106,7 +106,7 @@ async def until_handled(hass: HomeAssistant, entry: MockConfigEntry, telegrams: 
     await until(
         hass,
         lambda: (
-            (reader := entry.runtime_data.reader) is not None
+            (reader := entry.runtime_data.coordinator.reader) is not None
             and reader.stats.telegrams == telegrams
         ),
     )

@@ -37,7 +37,7 @@ from custom_components.smartmeter.backup import (
     async_pre_backup,
 )
 from custom_components.smartmeter.const import DOMAIN
-from custom_components.smartmeter.coordinator import SmartMeterConfigEntry
+from custom_components.smartmeter.models import SmartMeterConfigEntry
 from custom_components.smartmeter.store.frozen import frozen_file
 from custom_components.smartmeter.store.model import datetime_to_us
 from custom_components.smartmeter.store.store import ReadingStore
@@ -125,7 +125,7 @@ async def post_during_backup(
     await async_pre_backup(hass)
     burst.post([0])
     # Shown by the push-only meter once taken for the store.
-    await until(hass, lambda: entry.runtime_data.last_frame == TELEGRAMS[0].strip())
+    await until(hass, lambda: entry.runtime_data.coordinator.last_frame == TELEGRAMS[0].strip())
     return entry, burst
 
 

@@ -6,7 +6,7 @@ import re
 from homeassistant.util.yaml import parse_yaml
 
 from custom_components.smartmeter.longterm import ALL_SERIES
-from custom_components.smartmeter.statistics import statistic_object_id
+from custom_components.smartmeter.statistic_metadata import statistic_object_id
 from scripts.develop_seed import METER
 
 REPO = Path(__file__).resolve().parents[1]

@@ -25,7 +25,7 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.setup import async_setup_component
@@ -37,9 +37,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartmeter.const import DOMAIN
-from custom_components.smartmeter.coordinator import SmartMeterCoordinator
+from custom_components.smartmeter.kinds.p1.coordinator import SmartMeterCoordinator
 from custom_components.smartmeter.longterm import ALL_SERIES
 from custom_components.smartmeter.statistics import LongTermStatistics
+from custom_components.smartmeter.store.errors import StoreError
 from custom_components.smartmeter.store.model import Capture, Reading
 from custom_components.smartmeter.store.store import ReadingStore
 from meter_simulator.simulator import MeterSimulator
@@ -85,8 +86,7 @@ def push_entry(unique_id: str = METER, specification: str = "5", **options: Any)
 
 
 def statistics_of(hass: HomeAssistant, entry: MockConfigEntry) -> LongTermStatistics:
-    coordinator: SmartMeterCoordinator = entry.runtime_data
-    statistics = coordinator.statistics
+    statistics: LongTermStatistics | None = entry.runtime_data.statistics
     assert statistics is not None
     return statistics
 
@@ -103,7 +103,10 @@ async def settle(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     # After the commit's listeners ran, and their callbacks on the loop.
     await hass.async_add_executor_job(entry.runtime_data.store.wait_processed)
     await hass.async_block_till_done()
-    await statistics_of(hass, entry).async_flush()
+    # The update the commits scheduled, without its cool-down.
+    statistics = statistics_of(hass, entry)
+    statistics._debouncer.async_cancel()
+    await statistics._async_update()
     await async_wait_recording_done(hass)
 
 
@@ -155,6 +158,20 @@ def expected_gas(hours: range) -> list[float]:
         (gas_position(12 * (hour + 1)) - gas_position(12 * hour if hour >= 0 else -1)) / 1000
         for hour in (-1, *hours)
     ]
+
+
+async def test_statistic_names_in_the_language_of_home_assistant(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    """Statistics are named as entities are: in Home Assistant's language, after the meter."""
+    hass.config.language = "nl"
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    await store(hass, entry, stream(range(61)))
+    assert (await statistic_metadata(hass, "energy_delivered"))[1] == (
+        "Test meter elektriciteit geleverd"
+    )
+    assert (await statistic_metadata(hass, "gas"))[1] == "Test meter gas geleverd"
 
 
 async def test_hourly_rows_of_a_multi_day_stream(
@@ -390,6 +407,8 @@ def replacement_issue(
     )
     assert issue is not None
     assert issue.translation_key == f"{kind}_meter_replaced"
+    # Told once, when the hours are computed: it must outlive a restart.
+    assert issue.is_persistent
     assert issue.translation_placeholders is not None
     return dict(issue.translation_placeholders)
 
@@ -664,6 +683,26 @@ async def test_without_the_recorder_there_are_no_statistics(hass: HomeAssistant)
     assert raised.value.translation_key == "no_recorder"
 
 
+async def test_rebuild_that_fails_says_why(
+    recorder_mock: Recorder, hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading database that fails mid-rebuild is a translated error, not a stack trace."""
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    await settle(hass, entry)
+
+    def gone() -> None:
+        raise StoreError("the database is gone")
+
+    monkeypatch.setattr(entry.runtime_data.store, "read", gone)
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "rebuild_statistics", {"config_entry_id": entry.entry_id}, blocking=True
+        )
+    assert raised.value.translation_key == "rebuild_failed"
+    assert raised.value.translation_placeholders == {"error": "the database is gone"}
+
+
 async def test_changed_contracts_remake_everything(
     recorder_mock: Recorder, hass: HomeAssistant
 ) -> None:
@@ -914,7 +953,7 @@ async def test_heat_meter_alone_through_the_reader(
         simulator.telegram_at(start + timedelta(minutes=minute)).decode()
         for minute in range(0, 3 * 60 + 1, 5)
     ]
-    coordinator: SmartMeterCoordinator = entry.runtime_data
+    coordinator: SmartMeterCoordinator = entry.runtime_data.coordinator
 
     async def send(sent: Sequence[str]) -> None:
         for frame in sent:
@@ -961,7 +1000,7 @@ async def test_water_meter_replacement(recorder_mock: Recorder, hass: HomeAssist
     """A water meter's position drops: the sum keeps rising and a repair issue says why."""
     entry = push_entry()
     await setup_entry(hass, entry)
-    coordinator: SmartMeterCoordinator = entry.runtime_data
+    data = entry.runtime_data
 
     def water(minutes: int, value: str) -> Capture:
         return Capture(
@@ -972,7 +1011,7 @@ async def test_water_meter_replacement(recorder_mock: Recorder, hass: HomeAssist
         )
 
     captures = [water(0, "100.000"), water(60, "100.050"), water(90, "3.000"), water(120, "3.020")]
-    await asyncio.wrap_future(coordinator.store.writer.submit(METER, [], captures=captures))
+    await asyncio.wrap_future(data.store.writer.submit(METER, [], captures=captures))
     await settle(hass, entry)
     assert [row[1:] for row in await rows(hass, "water")] == [
         (100.0, 0.0),

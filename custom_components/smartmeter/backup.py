@@ -21,8 +21,8 @@ from homeassistant.util.hass_dict import HassKey
 from sqlalchemy.exc import SQLAlchemyError
 
 from .const import DOMAIN, LOGGER
-from .coordinator import SmartMeterConfigEntry
 from .forward import ForwardQueue, ForwardQueueError
+from .models import SmartMeterConfigEntry
 from .store.errors import StoreError
 from .store.store import ReadingStore
 

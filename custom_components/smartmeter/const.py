@@ -9,6 +9,9 @@ from typing import Final
 DOMAIN: Final = "smartmeter"
 LOGGER: Final = logging.getLogger(__package__)
 
+# Which kind of entry it is (kinds.KINDS); entries of config entry 1.2 and older have none.
+CONF_KIND: Final = "kind"
+KIND_P1: Final = "p1"
 CONF_CONNECTION_TYPE: Final = "connection_type"
 CONF_SERIAL_SETTINGS: Final = "serial_settings"
 CONF_SPECIFICATION: Final = "specification"
@@ -27,8 +30,6 @@ RETENTION_CHOICES: Final = (168, 744, 2232, 4464, 8784)
 RETENTION_OFF: Final = "off"
 # A run thins at most a day of each table, so a year of history is thinned within a few days.
 RETENTION_INTERVAL: Final = timedelta(minutes=15)
-
-SUBENTRY_ENERGY_CONTRACT: Final = "energy_contract"
 
 CONNECTION_SERIAL: Final = "serial"
 CONNECTION_NETWORK: Final = "network"

@@ -22,21 +22,17 @@ from typing import Any, Final
 
 from homeassistant.components.recorder.models import (
     StatisticData,
-    StatisticMeanType,
-    StatisticMetaData,
 )
 from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
     get_last_statistics,
     statistics_during_period,
 )
-from homeassistant.const import UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.storage import Store
-from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 from sqlalchemy import Connection
 
 from .const import DOMAIN, LOGGER
@@ -62,6 +58,7 @@ from .longterm import (
     hour_floor,
     series_for,
 )
+from .statistic_metadata import series_metadata, statistic_object_id
 from .store.model import CAPTURE_PLACES, CaptureKind, datetime_to_us, us_to_datetime
 from .store.records import EnergySupplierPrice
 from .store.schema import HOUR_US
@@ -74,13 +71,6 @@ COMPUTATION_VERSION: Final = 1
 ISSUE_METER_REPLACED: Final = "meter_replaced"
 _STORAGE_VERSION: Final = 1
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def statistic_object_id(meter_id: str) -> str:
-    """Return the meter's part of its statistic ids: lowercase letters, digits and single _."""
-    cleaned = "".join(char if char.isascii() and char.isalnum() else "_" for char in meter_id)
-    parts = [part for part in cleaned.lower().split("_") if part]
-    return "_".join(parts) or "meter"
 
 
 class LongTermStatistics:
@@ -96,6 +86,7 @@ class LongTermStatistics:
         meter_id: str,
         contracts: list[EnergySupplierPrice],
         time_zone: tzinfo,
+        names: Mapping[str, str],
     ) -> None:
         """Set up for one meter of an entry; nothing happens before async_start."""
         self._hass = hass
@@ -105,6 +96,8 @@ class LongTermStatistics:
         self._meter_id = meter_id
         self._contracts = contracts
         self._time_zone = time_zone
+        # By series key, as statistic_names gives them.
+        self._names = names
         self._object_id = statistic_object_id(meter_id)
         self._settings_store: Store[dict[str, Any]] = Store(
             hass, _STORAGE_VERSION, f"{DOMAIN}.{entry_id}.statistics"
@@ -146,11 +139,6 @@ class LongTermStatistics:
         if self._catch_up is not None and not self._catch_up.done():
             self._catch_up.cancel()
         self._debouncer.async_shutdown()
-        await self._async_update()
-
-    async def async_flush(self) -> None:
-        """File what the store reported so far, now."""
-        self._debouncer.async_cancel()
         await self._async_update()
 
     async def async_rebuild(self, start: date | None = None) -> None:
@@ -384,7 +372,14 @@ class LongTermStatistics:
         for series, rows in computed.rows.items():
             async_add_external_statistics(
                 self._hass,
-                self._metadata(series),
+                series_metadata(
+                    series,
+                    statistic_id=self.statistic_id(series),
+                    name=self._names.get(series.key, f"{{title}} {series.name}").replace(
+                        "{title}", self._title
+                    ),
+                    currency=self._hass.config.currency,
+                ),
                 [
                     StatisticData(start=us_to_datetime(row.start), state=row.state, sum=row.sum)
                     for row in rows
@@ -392,27 +387,6 @@ class LongTermStatistics:
             )
         for replacement in computed.replacements:
             self._report(replacement)
-
-    def _metadata(self, series: Series) -> StatisticMetaData:
-        unit_class: str | None
-        unit: str
-        if series.kind == "energy":
-            unit_class, unit = EnergyConverter.UNIT_CLASS, UnitOfEnergy.KILO_WATT_HOUR
-        elif series.kind in ("gas", "water"):
-            unit_class, unit = VolumeConverter.UNIT_CLASS, UnitOfVolume.CUBIC_METERS
-        elif series.kind == "heat":
-            unit_class, unit = EnergyConverter.UNIT_CLASS, UnitOfEnergy.GIGA_JOULE
-        else:
-            unit_class, unit = None, self._hass.config.currency
-        return StatisticMetaData(
-            mean_type=StatisticMeanType.NONE,
-            has_sum=True,
-            name=f"{self._title} {series.name}",
-            source=DOMAIN,
-            statistic_id=self.statistic_id(series),
-            unit_class=unit_class,
-            unit_of_measurement=unit,
-        )
 
     @callback
     def _report(self, replacement: Replacement) -> None:
@@ -425,6 +399,8 @@ class LongTermStatistics:
             DOMAIN,
             f"{ISSUE_METER_REPLACED}_{self._entry_id}_{replacement.kind}_{replacement.at}",
             is_fixable=False,
+            # Raised once, when its hours are computed: kept across restarts until dismissed.
+            is_persistent=True,
             severity=ir.IssueSeverity.WARNING,
             translation_key=f"{replacement.kind}_{ISSUE_METER_REPLACED}",
             translation_placeholders={

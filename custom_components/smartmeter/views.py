@@ -60,8 +60,8 @@ from .api.validation import (
     validate_statistics_patch,
 )
 from .const import CONF_API_ENABLED, CONF_API_KEY, CONF_CONNECTION_TYPE, CONNECTION_PUSH, DOMAIN
-from .coordinator import SmartMeterConfigEntry
 from .meter.errors import TelegramError
+from .models import SmartMeterConfigEntry
 from .store import (
     DuplicateDay,
     ElectricityConsumption,
@@ -726,7 +726,7 @@ async def _take_telegram(
     hass: HomeAssistant, entry: SmartMeterConfigEntry, telegram: str
 ) -> tuple[int, str]:
     """Store a v1 telegram; return DSMR-reader's status and text for the outcome."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     try:
         parsed = coordinator.decoder.decode(telegram)
         # Refused here too: no electricity in it (a heat meter's, whose position is kept).

@@ -5,17 +5,14 @@ Plain Python and aiohttp: Home Assistant passes in its client session and execut
 
 from .queue import ForwardQueue, ForwardQueueError
 from .sender import (
-    CANNOT_CONNECT,
     BlockedReason,
     Forwarder,
     RunBlocking,
     Target,
     TargetStats,
-    check_target,
 )
 
 __all__ = [
-    "CANNOT_CONNECT",
     "BlockedReason",
     "ForwardQueue",
     "ForwardQueueError",
@@ -23,5 +20,4 @@ __all__ = [
     "RunBlocking",
     "Target",
     "TargetStats",
-    "check_target",
 ]

@@ -51,9 +51,6 @@ class Target:
 
     url: str  # http(s)://host/api/v1/datalogger/dsmrreading
     key: str = field(repr=False)
-    # A name for the target's queue that outlives changes of URL and key: a config
-    # subentry id, say. Without it the queue is named after the URL.
-    uid: str | None = None
 
     def __post_init__(self) -> None:
         """Refuse a URL that is not absolute http(s), and a key no header can carry."""
@@ -65,13 +62,11 @@ class Target:
 
     @property
     def id(self) -> str:
-        """Return the target's queue name: uid, or else a hash of the URL only.
+        """Return the target's queue name: a hash of the URL only.
 
         The key is left out on purpose: correcting a wrong key keeps the telegrams queued
-        while the target answered 403. With a uid, so does correcting the URL.
+        while the target answered 403.
         """
-        if self.uid:
-            return self.uid
         return hashlib.sha256(self.url.encode()).hexdigest()[:16]
 
     @property
@@ -175,7 +170,7 @@ class Forwarder:
         """
         ids = [target.id for target in targets]
         if len(set(ids)) != len(ids):
-            raise ValueError("each target (URL or uid) may appear once")
+            raise ValueError("each target URL may appear once")
         self._session = session
         self._queue = queue
         self._run_blocking = run_blocking
@@ -423,30 +418,3 @@ def _classify(status: int, text: str) -> _Result:
         outcome = _Outcome.BLOCKED
         blocked = _BLOCKING.get(status, BlockedReason.UNEXPECTED_RESPONSE)
     return _Result(outcome, error, blocked, status)
-
-
-CANNOT_CONNECT: Final = "cannot_connect"
-CHECK_TIMEOUT: Final = 10.0
-
-
-async def check_target(session: aiohttp.ClientSession, target: Target) -> str | None:
-    """Check URL and key without storing anything; return None, or what is wrong.
-
-    Posts an empty telegram: DSMR-reader checks the API switch (405), then the key (403),
-    then answers 400 "Invalid data". The problem is a BlockedReason value or
-    CANNOT_CONNECT, fit for a config flow's errors.
-    """
-    try:
-        async with session.post(
-            target.url,
-            data={"telegram": ""},
-            headers={"X-AUTHKEY": target.key},
-            timeout=aiohttp.ClientTimeout(total=CHECK_TIMEOUT),
-            allow_redirects=False,
-        ) as response:
-            status = response.status
-    except TimeoutError, aiohttp.ClientError:
-        return CANNOT_CONNECT
-    if status == 400:
-        return None
-    return _BLOCKING.get(status, BlockedReason.UNEXPECTED_RESPONSE).value

@@ -12,9 +12,9 @@ from typing import Any, Final
 
 from dsmr_parser.objects import Telegram
 
-from ..store.model import CAPTURE_PLACES, Capture, CaptureKind, Reading, StatisticsValue
 from .errors import TelegramError
 from .reading import MBUS_GAS, MBUS_WATER
+from .records import CAPTURE_PLACES, Capture, CaptureKind, Reading, StatisticsValue
 from .specifications import Specification
 
 # DSMR-reader refuses readings stamped more than a day ahead (a meter with a wrong clock).

@@ -43,7 +43,6 @@ from .schedule import (
 
 LOGGER = logging.getLogger(__package__)
 
-STATE_VERSION: Final = 1
 # Intervals looked at per step while searching for data after a gap, per batch size.
 _SCAN_BATCHES: Final = 4
 # PVOutput's rate-limit window, for a 403 that did not say when it ends.
@@ -73,7 +72,6 @@ class ExportState:
     def as_dict(self) -> dict[str, Any]:
         """Return the state as JSON-serialisable data."""
         return {
-            "version": STATE_VERSION,
             "last_uploaded": _time_text(self.last_uploaded),
             "paused_until": _time_text(self.paused_until),
             "donor": self.donor,
@@ -86,8 +84,6 @@ class ExportState:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ExportState:
         """Return the state as_dict gave; raise ValueError on anything else."""
-        if data.get("version") != STATE_VERSION:
-            raise ValueError(f"unknown PVOutput export state version {data.get('version')!r}")
         last_error = data.get("last_error")
         counts = (data.get("rejected"), data.get("expired"))
         if not isinstance(data.get("donor"), bool) or not isinstance(last_error, str | None):

@@ -10,37 +10,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, cast
+
+# What a telegram gives to keep; defined with the meter, kept here.
+from ..meter.records import (
+    CAPTURE_PLACES as CAPTURE_PLACES,
+    Capture as Capture,
+    CaptureKind as CaptureKind,
+    Reading as Reading,
+    StatisticsValue as StatisticsValue,
+)
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reading:
-    """One DSMR-reader DsmrReading: kWh, kW and m³ with 3 decimals, V with 1, A whole."""
-
-    timestamp: datetime
-    electricity_delivered_1: Decimal
-    electricity_returned_1: Decimal
-    electricity_delivered_2: Decimal
-    electricity_returned_2: Decimal
-    electricity_currently_delivered: Decimal
-    electricity_currently_returned: Decimal
-    phase_currently_delivered_l1: Decimal | None = None
-    phase_currently_delivered_l2: Decimal | None = None
-    phase_currently_delivered_l3: Decimal | None = None
-    extra_device_timestamp: datetime | None = None
-    extra_device_delivered: Decimal | None = None
-    phase_currently_returned_l1: Decimal | None = None
-    phase_currently_returned_l2: Decimal | None = None
-    phase_currently_returned_l3: Decimal | None = None
-    phase_voltage_l1: Decimal | None = None
-    phase_voltage_l2: Decimal | None = None
-    phase_voltage_l3: Decimal | None = None
-    phase_power_current_l1: int | None = None
-    phase_power_current_l2: int | None = None
-    phase_power_current_l3: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,25 +50,6 @@ class MeterStatistics:
     rejected_telegrams: int = 0
     latest_telegram: str | None = None
 
-
-# The M-Bus meters besides gas whose positions are kept for the long-term statistics.
-type CaptureKind = Literal["water", "heat"]
-# Positions are kept in billionths of m³ (water) or GJ (heat): exact for every value a meter
-# writes, also for heat in kWh converted to GJ (x 0.0036).
-CAPTURE_PLACES: Final = 9
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Capture:
-    """A position an M-Bus water (m³) or heat (GJ) meter captured, and when."""
-
-    channel: int
-    kind: CaptureKind
-    captured: datetime
-    value: Decimal
-
-
-type StatisticsValue = datetime | int | str | None
 
 _READING_FIELDS: Final = tuple(field.name for field in fields(Reading))
 _STATISTICS_FIELDS: Final = frozenset(field.name for field in fields(MeterStatistics))

@@ -1345,3 +1345,17 @@ def _update_statistics(
     if execute(connection, statement, parameters)[0] == 0:
         _ensure_statistics(connection, meter)
         execute(connection, statement, parameters)
+
+
+def check_connection(url: str) -> None:
+    """Connect to a SQLAlchemy URL and disconnect, creating or changing nothing in it (blocks).
+
+    Raises StoreError for a URL the store does not take, SQLAlchemyError for a database that
+    cannot be reached.
+    """
+    engine = _create_engine(url)
+    try:
+        with engine.connect():
+            pass
+    finally:
+        engine.dispose()

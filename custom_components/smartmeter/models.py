@@ -1,0 +1,42 @@
+"""What a loaded entry holds while it runs: its runtime data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from homeassistant.config_entries import ConfigEntry
+
+if TYPE_CHECKING:
+    from .forward import Forwarder
+    from .kinds.p1.coordinator import SmartMeterCoordinator
+    from .statistics import LongTermStatistics
+    from .store.store import ReadingStore
+
+
+class SubentryRuntime(Protocol):
+    """A subentry that runs while its entry is loaded (an export, say)."""
+
+    async def async_stop(self) -> None:
+        """Stop, saving what must outlive the run; before the entry's store closes."""
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return what helps to debug it, secrets redacted."""
+
+
+@dataclass(kw_only=True)
+class SmartMeterData:
+    """A loaded meter: its coordinator, reading store and what runs on them."""
+
+    coordinator: SmartMeterCoordinator
+    store: ReadingStore
+    # The meter's key in the reading store, which may hold several meters.
+    meter_id: str
+    # The long-term statistics, kept when the recorder runs.
+    statistics: LongTermStatistics | None = None
+    forwarder: Forwarder | None = None
+    # The subentries that run (PVOutput exports), by subentry id.
+    subentries: dict[str, SubentryRuntime] = field(default_factory=dict)
+
+
+type SmartMeterConfigEntry = ConfigEntry[SmartMeterData]
