@@ -12,7 +12,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_KIND, DOMAIN
 from .kinds import entry_kind
-from .models import SmartMeterConfigEntry
+from .models import AnyConfigEntry
 from .services import async_setup_services
 from .views import async_register_views
 
@@ -39,7 +39,7 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     return True
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -> bool:
+async def async_setup_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> bool:
     """Set the entry up as its kind does."""
     try:
         await entry_kind(entry).async_setup_entry(hass, entry)
@@ -55,13 +55,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: SmartMeterConfigEntry) -> bool:
+async def async_unload_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> bool:
     """Unload the entry's platforms; what it runs stops with its unload callbacks."""
     return await hass.config_entries.async_unload_platforms(entry, entry_kind(entry).platforms)
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: SmartMeterConfigEntry, device: dr.DeviceEntry
+    hass: HomeAssistant, entry: AnyConfigEntry, device: dr.DeviceEntry
 ) -> bool:
     """Let the user remove a device the entry's kind no longer uses.
 

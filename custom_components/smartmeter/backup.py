@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .const import DOMAIN, LOGGER
 from .forward import ForwardQueue, ForwardQueueError
-from .models import SmartMeterConfigEntry
+from .models import loaded_meters
 from .store.errors import StoreError
 from .store.store import ReadingStore
 
@@ -52,7 +52,7 @@ async def async_pre_backup(hass: HomeAssistant) -> None:
     if (unfinished := hass.data.pop(_DATA_HOLD, None)) is not None:
         # The end of the last backup never came.
         await _async_resume(hass, unfinished)
-    entries: list[SmartMeterConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
+    entries = loaded_meters(hass)
     hold = hass.data[_DATA_HOLD] = _Hold(
         [entry.runtime_data.store for entry in entries],
         [

@@ -8,12 +8,12 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .kinds import entry_kind
-from .models import SmartMeterConfigEntry
+from .models import AnyConfigEntry
 from .subentries import subentry_diagnostics
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: SmartMeterConfigEntry
+    hass: HomeAssistant, entry: AnyConfigEntry
 ) -> dict[str, Any]:
     """Return what helps to debug an entry."""
     kind = entry_kind(entry)

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+
+from .const import DOMAIN
 
 if TYPE_CHECKING:
     from .forward import Forwarder
@@ -25,8 +28,16 @@ class SubentryRuntime(Protocol):
 
 
 @dataclass(kw_only=True)
-class SmartMeterData:
-    """A loaded meter: its coordinator, reading store and what runs on them."""
+class EntryData:
+    """What every loaded entry holds, whatever its kind: the subentries it runs."""
+
+    # The subentries that run (PVOutput exports), by subentry id.
+    subentries: dict[str, SubentryRuntime] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class SmartMeterData(EntryData):
+    """A loaded P1 meter: its coordinator, reading store and what runs on them."""
 
     coordinator: SmartMeterCoordinator
     store: ReadingStore
@@ -35,8 +46,17 @@ class SmartMeterData:
     # The long-term statistics, kept when the recorder runs.
     statistics: LongTermStatistics | None = None
     forwarder: Forwarder | None = None
-    # The subentries that run (PVOutput exports), by subentry id.
-    subentries: dict[str, SubentryRuntime] = field(default_factory=dict)
 
 
+# An entry of any kind, and a P1 meter's.
+type AnyConfigEntry = ConfigEntry[EntryData]
 type SmartMeterConfigEntry = ConfigEntry[SmartMeterData]
+
+
+def loaded_meters(hass: HomeAssistant) -> list[SmartMeterConfigEntry]:
+    """Return the loaded P1 meters: the entries with a reading store."""
+    return [
+        entry
+        for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+        if isinstance(entry.runtime_data, SmartMeterData)
+    ]

@@ -6,7 +6,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .kinds import entry_kind
-from .models import SmartMeterConfigEntry
+from .models import AnyConfigEntry
 from .subentries import add_subentry_sensors
 
 # Entities only write state when their data arrives: nothing to throttle.
@@ -15,7 +15,7 @@ PARALLEL_UPDATES = 0
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: SmartMeterConfigEntry,
+    entry: AnyConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of the entry's kind and of its subentries."""

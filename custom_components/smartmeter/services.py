@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
@@ -12,7 +11,7 @@ import probatio as vol
 from sqlalchemy.exc import SQLAlchemyError
 
 from .const import DOMAIN
-from .models import SmartMeterConfigEntry
+from .models import loaded_meters
 from .store.errors import StoreError
 
 SERVICE_REBUILD_STATISTICS: Final = "rebuild_statistics"
@@ -36,10 +35,15 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
 async def _async_rebuild_statistics(call: ServiceCall) -> None:
     """Compute a meter's statistics again from its reading store."""
-    entry: SmartMeterConfigEntry | None = call.hass.config_entries.async_get_entry(
-        call.data[ATTR_CONFIG_ENTRY_ID]
+    entry = next(
+        (
+            meter
+            for meter in loaded_meters(call.hass)
+            if meter.entry_id == call.data[ATTR_CONFIG_ENTRY_ID]
+        ),
+        None,
     )
-    if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+    if entry is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="meter_not_loaded")
     statistics = entry.runtime_data.statistics
     if statistics is None:

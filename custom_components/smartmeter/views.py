@@ -59,9 +59,9 @@ from .api.validation import (
     validate_reading,
     validate_statistics_patch,
 )
-from .const import CONF_API_ENABLED, CONF_API_KEY, CONF_CONNECTION_TYPE, CONNECTION_PUSH, DOMAIN
+from .const import CONF_API_ENABLED, CONF_API_KEY, CONF_CONNECTION_TYPE, CONNECTION_PUSH
 from .meter.errors import TelegramError
-from .models import SmartMeterConfigEntry
+from .models import SmartMeterConfigEntry, loaded_meters
 from .store import (
     DuplicateDay,
     ElectricityConsumption,
@@ -99,7 +99,7 @@ def json_response(data: Any, status: int = 200, **headers: str) -> web.Response:
 
 def _authorize(hass: HomeAssistant, headers: Mapping[str, str]) -> SmartMeterConfigEntry | bool:
     """Return the entry the key opens; False if the API is disabled, True if the key is wrong."""
-    entries: list[SmartMeterConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
+    entries = loaded_meters(hass)
     enabled = [entry for entry in entries if entry.options.get(CONF_API_ENABLED)]
     for entry in enabled:
         if check_auth_key(headers, entry.options.get(CONF_API_KEY, "")):

@@ -12,7 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from ..models import SmartMeterConfigEntry
+from ..models import EntryData
 
 
 class KindFlow(ConfigFlow):
@@ -34,11 +34,11 @@ class KindFlow(ConfigFlow):
 
 
 @dataclass(frozen=True, kw_only=True)
-class EntryKind:
+class EntryKind[DataT: EntryData]:
     """A kind of config entry (a P1 meter, say): one line of the registry in kinds/__init__.py.
 
     The integration's __init__, config flow, sensor platform and diagnostics hand an entry to
-    its kind through this.
+    its kind through this. DataT is the runtime data its entries hold.
     """
 
     # Saved in the entry's data; the menu option and first step of its flow.
@@ -48,13 +48,13 @@ class EntryKind:
     # The types of subentry its entries take (keys of subentries.SUBENTRY_TYPES).
     subentry_types: tuple[str, ...]
     # Sets the entry's runtime data and forwards its platforms; raises ConfigEntryNotReady.
-    async_setup_entry: Callable[[HomeAssistant, SmartMeterConfigEntry], Awaitable[None]]
+    async_setup_entry: Callable[[HomeAssistant, ConfigEntry[DataT]], Awaitable[None]]
     platforms: tuple[Platform, ...]
-    add_sensors: Callable[[SmartMeterConfigEntry, AddConfigEntryEntitiesCallback], None]
+    add_sensors: Callable[[ConfigEntry[DataT], AddConfigEntryEntitiesCallback], None]
     # Keys of the entry's data and options that diagnostics redact, and its section there.
     redact: frozenset[str]
-    diagnostics: Callable[[SmartMeterConfigEntry], dict[str, Any]]
+    diagnostics: Callable[[ConfigEntry[DataT]], dict[str, Any]]
     # Brings an entry of an older minor version up to date (before it says its kind).
     async_migrate: Callable[[HomeAssistant, ConfigEntry], Awaitable[None]]
     # Whether the user may remove a device of the entry (one of no subentry).
-    device_removable: Callable[[SmartMeterConfigEntry, dr.DeviceEntry], bool]
+    device_removable: Callable[[ConfigEntry[DataT], dr.DeviceEntry], bool]

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from ..models import SmartMeterConfigEntry
+from ..models import AnyConfigEntry, EntryData
 from .contract import ENERGY_CONTRACT
 from .pvoutput import PVOUTPUT_EXPORT
 from .subentry_type import SubentryType
 
-SUBENTRY_TYPES: Final[dict[str, SubentryType]] = {
+SUBENTRY_TYPES: Final[dict[str, SubentryType[Any]]] = {
     subentry_type.key: subentry_type for subentry_type in (ENERGY_CONTRACT, PVOUTPUT_EXPORT)
 }
 
 
-async def async_start_subentries(hass: HomeAssistant, entry: SmartMeterConfigEntry) -> None:
+async def async_start_subentries[DataT: EntryData](
+    hass: HomeAssistant, entry: ConfigEntry[DataT]
+) -> None:
     """Start the entry's subentries of the types that run, into its runtime data."""
     for subentry in entry.subentries.values():
         subentry_type = SUBENTRY_TYPES.get(subentry.subentry_type)
@@ -33,7 +36,7 @@ async def async_start_subentries(hass: HomeAssistant, entry: SmartMeterConfigEnt
 
 
 def add_subentry_sensors(
-    entry: SmartMeterConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+    entry: AnyConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Add the sensors of each running subentry."""
     for subentry_id, runtime in entry.runtime_data.subentries.items():
@@ -44,7 +47,7 @@ def add_subentry_sensors(
 
 
 def subentry_diagnostics(
-    entry: SmartMeterConfigEntry, subentry_types: tuple[str, ...]
+    entry: AnyConfigEntry, subentry_types: tuple[str, ...]
 ) -> dict[str, dict[str, Any]]:
     """Return the running subentries' diagnostics, by type (of those that run) and id."""
     running = entry.runtime_data.subentries

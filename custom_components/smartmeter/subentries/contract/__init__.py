@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Final
 
+from ...models import EntryData
 from ..subentry_type import SubentryType
 from .contracts import SUBENTRY_ENERGY_CONTRACT
 from .flow import EnergyContractFlow
 
-ENERGY_CONTRACT: Final = SubentryType(key=SUBENTRY_ENERGY_CONTRACT, flow=EnergyContractFlow)
+# Data only: the kind of its entry reads it, whatever that kind's runtime data.
+ENERGY_CONTRACT: Final = SubentryType[EntryData](
+    key=SUBENTRY_ENERGY_CONTRACT, flow=EnergyContractFlow
+)
