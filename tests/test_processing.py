@@ -33,7 +33,7 @@ from custom_components.smartmeter.store import (
     StoredDayStatistics,
     StoredEnergySupplierPrice,
     processing,
-    store as store_module,
+    writer as writer_module,
 )
 from tests.test_store import VERSION_3_TABLES, database
 
@@ -766,7 +766,7 @@ def test_a_burst_is_processed_once_a_second_at_most(
 ) -> None:
     """Commits in quick succession wait for the next run; an idle queue or a wait runs it."""
     # "A second" made an hour: the writer is never idle that long in this test.
-    monkeypatch.setattr(store_module, "PROCESS_EVERY", 3600.0)
+    monkeypatch.setattr(writer_module, "PROCESS_EVERY", 3600.0)
     start = datetime(2026, 11, 22, 10, tzinfo=UTC)
 
     def reading_at(minute: int) -> Reading:

@@ -27,7 +27,7 @@ from custom_components.smartmeter.store import (
     StoreError,
     processing,
 )
-from custom_components.smartmeter.store.store import GroupCommitWriter
+from custom_components.smartmeter.store.writer import GroupCommitWriter
 from tests.common import setup_entry
 from tests.test_api import push_entry
 from tests.test_processing import (

@@ -8,6 +8,7 @@ thread.
 
 from . import processing
 from .errors import DuplicateDay, StoreBusy, StoreError
+from .listing import FilterOperator, Record
 from .model import MeterStatistics, Reading, StatisticsValue, StoredReading
 from .records import (
     DayConsumption,
@@ -21,7 +22,8 @@ from .records import (
     StoredDayStatistics,
     StoredEnergySupplierPrice,
 )
-from .store import FilterOperator, GroupCommitWriter, ReadingStore, Record
+from .store import ReadingStore
+from .writer import GroupCommitWriter
 
 __all__ = [
     "DayConsumption",
