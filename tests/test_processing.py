@@ -1,7 +1,8 @@
 """Processing readings into DSMR-reader's records, on a SQLite file and a real PostgreSQL server.
 
-The expected records come from a plain reference model of the rules in processing.py's
-docstring, computed here from the generated readings, and from totals the generator knows.
+The expected records come from a plain reference model of the rules in the processing
+package's docstring, computed here from the generated readings, and from totals the generator
+knows.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from custom_components.smartmeter.store import (
     ReadingStore,
     StoredDayStatistics,
     StoredEnergySupplierPrice,
-    processing,
     writer as writer_module,
 )
+from custom_components.smartmeter.store.processing.run import Run
 from tests.test_store import VERSION_3_TABLES, database
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -1076,7 +1077,7 @@ def test_failed_processing_loses_nothing_and_is_retried(
     def fail(*_: object) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(processing._Run, "process", fail)
+    monkeypatch.setattr(Run, "process", fail)
     # A late reading raising an old minute's position, and new ones: all stored at once.
     late = replace(
         readings[8],

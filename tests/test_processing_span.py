@@ -27,6 +27,7 @@ from custom_components.smartmeter.store import (
     StoreError,
     processing,
 )
+from custom_components.smartmeter.store.processing import run as processing_run
 from custom_components.smartmeter.store.writer import GroupCommitWriter
 from tests.common import setup_entry
 from tests.test_api import push_entry
@@ -247,7 +248,7 @@ def test_a_submission_waits_for_one_run_of_a_backlog(
 ) -> None:
     """While processing catches up with a backlog, each submission is committed after the run
     going on: counted in runs, not seconds."""
-    monkeypatch.setattr(processing, "CATCH_UP_READINGS", 30)
+    monkeypatch.setattr(processing_run, "CATCH_UP_READINGS", 30)
     readings = evening()
     store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
     try:
@@ -274,7 +275,7 @@ def test_close_stops_after_the_current_run(
 ) -> None:
     """Closing in the middle of a backlog ends after the run going on, and a run for the late
     readings committed meanwhile; the next start goes on from there, exactly."""
-    monkeypatch.setattr(processing, "CATCH_UP_READINGS", 30)
+    monkeypatch.setattr(processing_run, "CATCH_UP_READINGS", 30)
     readings = evening()
     # Late for the first run's minutes: a higher position in its third minute.
     late = replace(
@@ -319,7 +320,7 @@ async def test_unload_while_processing_catches_up(
     hass: HomeAssistant, store_url: str, work: Work, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An entry unloads after the run going on, whatever backlog processing has."""
-    monkeypatch.setattr(processing, "CATCH_UP_READINGS", 30)
+    monkeypatch.setattr(processing_run, "CATCH_UP_READINGS", 30)
     readings = evening()
     meter = "push-meter"
     with monkeypatch.context() as patched:

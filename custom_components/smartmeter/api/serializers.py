@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from ..store.listing import Record
 from ..store.model import MeterStatistics, StoredReading, record_places
-from ..store.processing import round_cents
+from ..store.processing.pricing import round_cents
 from ..store.records import DayConsumption, EnergySupplierPrice, GasConsumption
 from .locale import number_format
 from .params import Language, localize

@@ -2,8 +2,8 @@
 
 It keeps DSMR-reader's DsmrReading rows and MeterStatistics per meter, so the integration can
 serve DSMR-reader's API, and processes the readings into DSMR-reader's consumption records and
-statistics (processing.py). Readings are written, and processed, by a group-commit writer
-thread.
+statistics (the processing package). Readings are written, and processed, by a group-commit
+writer thread.
 """
 
 from . import processing

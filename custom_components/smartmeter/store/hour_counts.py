@@ -1,14 +1,15 @@
 """Rows counted per meter and UTC hour: counts of a time range, and deep offsets, by hour.
 
 reading_count and record_count keep how many readings, minute records and gas records each
-meter has per UTC hour. Counting a range adds up its whole hours and counts the rows of the
-partial hours at its ends, so a year counts about as fast as a day; a deep offset skips whole
-hours by their counts too.
+meter has per UTC hour (the writer and processing add to them as they write). Counting a range
+adds up its whole hours and counts the rows of the partial hours at its ends, so a year counts
+about as fast as a day; a deep offset skips whole hours by their counts too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -22,6 +23,7 @@ from .schema import (
     reading_count,
     record_count,
 )
+from .sql import upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,3 +185,22 @@ def seek(
     if descending:
         return low, (hour + 1) * HOUR_US - 1, offset - before
     return hour * HOUR_US, high, offset - before
+
+
+def add_record_counts(
+    connection: Connection, record: str, meter: str, times: Iterable[int], sign: int = 1
+) -> None:
+    """Add (or with sign -1 subtract) records at these times (µs) to record_count."""
+    counts = Counter(time_us // HOUR_US for time_us in times)
+    statement = upsert(connection, record_count)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[record_count.c.record, record_count.c.meter, record_count.c.hour],
+            set_={"records": record_count.c.records + statement.excluded.records},
+        ),
+        # In key order, so that two writers on one PostgreSQL database cannot deadlock here.
+        [
+            {"record": record, "meter": meter, "hour": hour, "records": sign * n}
+            for hour, n in sorted(counts.items())
+        ],
+    )

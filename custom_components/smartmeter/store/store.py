@@ -16,7 +16,6 @@ from typing import cast
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import processing
 from .commit import ensure_statistics, select_statistics, update_statistics
 from .engine import open_engine
 from .errors import DuplicateDay, StoreError
@@ -37,6 +36,8 @@ from .model import (
     us_to_datetime,
 )
 from .processing import Processor
+from .processing.boundaries import day_consumption
+from .processing.pricing import load_contracts, merge_prices
 from .records import (
     DayConsumption,
     DayStatistics,
@@ -61,7 +62,7 @@ class ReadingStore:
     """The integration's reading database, on SQLite or PostgreSQL.
 
     Readings come in through the writer, which also processes them into DSMR-reader's records
-    (see processing.py); everything else here blocks, for an executor.
+    (see the processing package); everything else here blocks, for an executor.
     """
 
     def __init__(
@@ -211,13 +212,13 @@ class ReadingStore:
     def day_consumption(self, meter: str, day: date) -> DayConsumption | None:
         """Return DSMR-reader's day_consumption of a local day, None without minute records.
 
-        The day's energy and gas are the boundary differences the day statistics use (see
-        processing.py), today's up to the latest records; gas is 0 without gas records. Costs
-        use the day's merged prices, all 0 without a contract.
+        The day's energy and gas are the boundary differences the day statistics use (see the
+        processing package), today's up to the latest records; gas is 0 without gas records.
+        Costs use the day's merged prices, all 0 without a contract.
         """
         with self._snapshot() as connection:
-            contracts = processing.load_contracts(connection, meter)
-            return processing.day_consumption(connection, meter, day, self._time_zone, contracts)
+            contracts = load_contracts(connection, meter)
+            return day_consumption(connection, meter, day, self._time_zone, contracts)
 
     def day_prices(self, meter: str, day: date) -> EnergySupplierPrice | None:
         """Return a meter's prices of a day, merged as DSMR-reader's get_day_prices.
@@ -225,8 +226,8 @@ class ReadingStore:
         None when no contract covers the day.
         """
         with self._engine.connect() as connection:
-            contracts = processing.load_contracts(connection, meter)
-        return processing.merge_prices(day, contracts)
+            contracts = load_contracts(connection, meter)
+        return merge_prices(day, contracts)
 
     def add_day_statistics(self, meter: str, statistics: DayStatistics) -> StoredDayStatistics:
         """Store day statistics from elsewhere (imported history); processing never changes them.
