@@ -188,9 +188,9 @@ def seek(
 
 
 def add_record_counts(
-    connection: Connection, record: str, meter: str, times: Iterable[int], sign: int = 1
+    connection: Connection, record: str, meter: str, times: Iterable[int]
 ) -> None:
-    """Add (or with sign -1 subtract) records at these times (µs) to record_count."""
+    """Add records at these times (µs) to record_count."""
     counts = Counter(time_us // HOUR_US for time_us in times)
     statement = upsert(connection, record_count)
     connection.execute(
@@ -200,7 +200,7 @@ def add_record_counts(
         ),
         # In key order, so that two writers on one PostgreSQL database cannot deadlock here.
         [
-            {"record": record, "meter": meter, "hour": hour, "records": sign * n}
+            {"record": record, "meter": meter, "hour": hour, "records": n}
             for hour, n in sorted(counts.items())
         ],
     )
