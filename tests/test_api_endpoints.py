@@ -729,7 +729,7 @@ async def test_status(api: Api) -> None:
     )
 
 
-def answered(view: type) -> set[str]:
+def answered(view: object) -> set[str]:
     """Return the methods a view answers: its handlers, or (plain views) its method functions.
 
     A plain view's method that answers 405 is not one it answers.
@@ -737,11 +737,12 @@ def answered(view: type) -> set[str]:
     handlers = getattr(view, "handlers", None)
     if handlers is not None:
         return set(handlers)
-    refusal = getattr(view, "_not_allowed", None)
+    # On the class: an instance's methods are bound anew each time.
+    refusal = getattr(type(view), "_not_allowed", None)
     return {
         method.upper()
         for method in ("get", "post", "put", "patch", "delete")
-        if getattr(view, method, refusal) is not refusal
+        if getattr(type(view), method, refusal) is not refusal
     }
 
 
