@@ -27,6 +27,7 @@ from custom_components.smartmeter.coordinator import SmartMeterConfigEntry
 from custom_components.smartmeter.store import EnergySupplierPrice
 from custom_components.smartmeter.store.model import Reading
 from custom_components.smartmeter.views import VIEWS
+from tests.common import wait_processed
 
 from .common import setup_entry
 from .test_api import KEY, TOKEN, push_entry
@@ -104,7 +105,7 @@ class Api:
         await self.hass.async_add_executor_job(
             lambda: store.writer.submit(coordinator.meter_id, readings).result()
         )
-        await self.hass.async_add_executor_job(store.wait_processed)
+        await self.hass.async_add_executor_job(wait_processed, store)
 
     async def add_contract(self) -> None:
         """Give the meter CONTRACT's prices."""
@@ -641,7 +642,7 @@ async def test_monitoring_unprocessed(api: Api) -> None:
     await api.hass.async_add_executor_job(
         lambda: coordinator.store.writer.submit(coordinator.meter_id, late).result()
     )
-    await api.hass.async_add_executor_job(coordinator.store.wait_processed)
+    await api.hass.async_add_executor_job(wait_processed, coordinator.store)
     # Two issues since now: of issues at the same time, the later check's comes first.
     assert await api.get("/application/monitoring") == (
         200,

@@ -47,6 +47,7 @@ from custom_components.smartmeter.store.model import (
     Reading,
     datetime_to_us,
 )
+from tests.common import wait_processed
 
 from .streams import START, reading, stream
 
@@ -189,7 +190,7 @@ def test_the_writer_tells_listeners_the_earliest_time_per_meter(store: ReadingSt
         other = store.writer.submit("other", [reading(START, [1, 2, 3, 4])])
         for future in (first, second, other):
             future.result()
-        store.wait_processed()
+        wait_processed(store)
     merged: dict[str, int] = {}
     for earliest in told:
         for meter, time_us in earliest.items():
@@ -204,7 +205,7 @@ def test_the_writer_tells_listeners_the_earliest_time_per_meter(store: ReadingSt
     remove_failing()
     told.clear()
     add(store, [reading(START + timedelta(hours=3), [1, 2, 3, 4])])
-    store.wait_processed()
+    wait_processed(store)
     assert told == []
 
 

@@ -29,7 +29,7 @@ from custom_components.smartmeter.store import (
 )
 from custom_components.smartmeter.store.processing import run as processing_run
 from custom_components.smartmeter.store.writer import GroupCommitWriter
-from tests.common import setup_entry
+from tests.common import setup_entry, wait_processed
 from tests.test_api import push_entry
 from tests.test_processing import (
     AMSTERDAM,
@@ -114,7 +114,7 @@ def processed(store: ReadingStore, work: Work, meter: str, readings: Sequence[Re
     before = work.statements
     # In one commit: one run, whenever it starts.
     store.writer.submit(meter, readings).result(timeout=30)
-    store.wait_processed()
+    wait_processed(store)
     return work.statements - before
 
 
@@ -310,7 +310,7 @@ def test_close_stops_after_the_current_run(
     store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
     try:
         assert store.processing_status(METER).unprocessed_readings > len(readings) // 2
-        store.wait_processed()
+        wait_processed(store)
         assert_processed(store, METER, reference([*readings, late], dsmr4=False, contracts=()))
     finally:
         store.close()
@@ -359,7 +359,7 @@ async def test_unload_while_processing_catches_up(
     reopened = ReadingStore.open(store_url, time_zone=AMSTERDAM)
     try:
         assert reopened.processing_status(meter).unprocessed_readings > len(readings) // 2
-        reopened.wait_processed()
+        wait_processed(reopened)
         assert_processed(reopened, meter, reference(readings, dsmr4=False, contracts=()))
     finally:
         reopened.close()

@@ -317,13 +317,6 @@ class ReadingStore:
 
         return cast(int, self._writer.run(thin).result())
 
-    def wait_processed(self) -> None:
-        """Wait until everything submitted before is written and processed.
-
-        Raises what the writer raised; StoreError once closed.
-        """
-        self._writer.run(lambda: None).result()
-
     def get_statistics(self, meter: str) -> MeterStatistics:
         """Return a meter's statistics, created with their defaults the first time."""
         with self._engine.connect() as connection:
