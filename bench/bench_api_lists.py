@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartmeter.store.model import Reading
-from tests.common import setup_entry
+from tests.common import setup_entry, wait_processed
 
 KEY = "C" * 64
 READINGS = 12_000
@@ -65,7 +65,7 @@ async def test_api_lists(
     await hass.async_add_executor_job(
         lambda: store.writer.submit(coordinator.meter_id, readings).result()
     )
-    await hass.async_add_executor_job(store.wait_processed)
+    await hass.async_add_executor_job(wait_processed, store)
     print(f"\n{READINGS} readings stored and processed in {perf_counter() - start:.1f} s")
     client = await hass_client_no_auth()
     headers = {"X-AUTHKEY": KEY}

@@ -37,6 +37,7 @@ from typing import cast
 import pytest
 
 from custom_components.smartmeter.store import Reading, ReadingStore, processing
+from tests.common import wait_processed
 from tests.store.test_processing_span import Work, counted_work
 
 pytestmark = pytest.mark.timeout(0)
@@ -153,10 +154,10 @@ def measure(store: ReadingStore, runs: Work, meter: str, case: Case) -> None:
     before = case.before()
     if before:
         store.writer.submit(meter, before).result()
-        store.wait_processed()
+        wait_processed(store)
     runs.reset()
     store.writer.submit(meter, case.measured()).result()
-    store.wait_processed()
+    wait_processed(store)
     case.figures.append((runs.seconds, runs.runs, runs.statements))
 
 
@@ -172,7 +173,7 @@ def ten_years_back(store: ReadingStore, runs: Work) -> Case:
     started = perf_counter()
     for first in range(0, len(year), 5000):
         store.writer.submit("year", year[first : first + 5000]).result()
-    store.wait_processed()
+    wait_processed(store)
     print(f"  (a year every 10 minutes: stored and processed in {perf_counter() - started:.1f} s)")
     case = Case("10 years back into a year", list, list)
     for round_ in range(ROUNDS):

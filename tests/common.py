@@ -1,4 +1,4 @@
-"""Helpers to set up a meter entry in tests."""
+"""Helpers of the tests: meter entries, waiting for states, and for the store's processing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartmeter.const import DOMAIN
+from custom_components.smartmeter.store import ReadingStore
 
 
 def network_entry(
@@ -129,3 +130,12 @@ def options_input(**fields: Any) -> dict[str, dict[str, Any]]:
     }
     assert not fields, f"in no section: {fields}"
     return sections
+
+
+def wait_processed(store: ReadingStore) -> None:
+    """Wait until everything submitted before is written and processed (blocks).
+
+    Work queued on the writer runs once processing has caught up. Raises what the writer
+    raised; StoreError once closed.
+    """
+    store.writer.run(lambda: None).result()

@@ -44,6 +44,7 @@ from custom_components.smartmeter.store.errors import StoreError
 from custom_components.smartmeter.store.model import Capture, Reading
 from custom_components.smartmeter.store.store import ReadingStore
 from meter_simulator.simulator import MeterSimulator
+from tests.common import wait_processed
 
 from .common import network_entry, setup_entry, until
 from .meters import TcpMeter, telegram
@@ -101,7 +102,7 @@ async def store(hass: HomeAssistant, entry: MockConfigEntry, readings: list[Read
 async def settle(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Wait until what the store committed is in the recorder."""
     # After the commit's listeners ran, and their callbacks on the loop.
-    await hass.async_add_executor_job(entry.runtime_data.store.wait_processed)
+    await hass.async_add_executor_job(wait_processed, entry.runtime_data.store)
     await hass.async_block_till_done()
     # The update the commits scheduled, without its cool-down.
     statistics = statistics_of(hass, entry)

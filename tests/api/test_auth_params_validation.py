@@ -23,7 +23,6 @@ from custom_components.smartmeter.api.auth import (
 )
 from custom_components.smartmeter.api.pagination import (
     page_envelope,
-    page_slice,
     remove_query_param,
     replace_query_param,
     request_url,
@@ -766,21 +765,6 @@ def test_query_param_helpers() -> None:
     assert request_url("http://h/x?old=1", "new=2") == "http://h/x?new=2"
     assert request_url("http://h/x?old=1") == "http://h/x?old=1"
     assert request_url("http://h/x", [("b", "1 2"), ("a", "é")]) == "http://h/x?b=1+2&a=%C3%A9"
-
-
-@pytest.mark.parametrize(
-    ("count", "limit", "offset", "expected"),
-    [
-        (60, 25, 0, range(25)),
-        (60, 25, 50, range(50, 60)),
-        (60, 25, 60, range(0)),
-        (60, 25, 61, range(0)),
-        (0, 25, 0, range(0)),
-        (60, 1000, 10, range(10, 60)),
-    ],
-)
-def test_page_slice(count: int, limit: int, offset: int, expected: range) -> None:
-    assert list(range(count))[page_slice(count, limit=limit, offset=offset)] == list(expected)
 
 
 # --- serializers ----------------------------------------------------------------------------

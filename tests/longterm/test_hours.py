@@ -39,7 +39,7 @@ from custom_components.smartmeter.statistic_metadata import statistic_object_id
 from custom_components.smartmeter.store import (
     EnergySupplierPrice,
     ReadingStore,
-    store as store_module,
+    writer as writer_module,
 )
 from custom_components.smartmeter.store.model import (
     Capture,
@@ -47,6 +47,7 @@ from custom_components.smartmeter.store.model import (
     Reading,
     datetime_to_us,
 )
+from tests.common import wait_processed
 from tests.streams import START, reading, stream
 
 METER = "E0012345678901234"
@@ -182,13 +183,13 @@ def test_the_writer_tells_listeners_the_earliest_time_per_meter(store: ReadingSt
     late_gas = reading(
         START + timedelta(minutes=30), [1, 2, 3, 4], (START + timedelta(minutes=25), 1000)
     )
-    with patch.object(store_module._LOGGER, "exception") as log:
+    with patch.object(writer_module._LOGGER, "exception") as log:
         first = store.writer.submit(METER, [reading(START + timedelta(hours=2), [1, 2, 3, 4])])
         second = store.writer.submit(METER, [late_gas])
         other = store.writer.submit("other", [reading(START, [1, 2, 3, 4])])
         for future in (first, second, other):
             future.result()
-        store.wait_processed()
+        wait_processed(store)
     merged: dict[str, int] = {}
     for earliest in told:
         for meter, time_us in earliest.items():
@@ -203,7 +204,7 @@ def test_the_writer_tells_listeners_the_earliest_time_per_meter(store: ReadingSt
     remove_failing()
     told.clear()
     add(store, [reading(START + timedelta(hours=3), [1, 2, 3, 4])])
-    store.wait_processed()
+    wait_processed(store)
     assert told == []
 
 

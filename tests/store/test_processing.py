@@ -1,7 +1,8 @@
 """Processing readings into DSMR-reader's records, on a SQLite file and a real PostgreSQL server.
 
-The expected records come from a plain reference model of the rules in processing.py's
-docstring, computed here from the generated readings, and from totals the generator knows.
+The expected records come from a plain reference model of the rules in the processing
+package's docstring, computed here from the generated readings, and from totals the generator
+knows.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from custom_components.smartmeter.store import (
     ReadingStore,
     StoredDayStatistics,
     StoredEnergySupplierPrice,
-    processing,
-    store as store_module,
+    writer as writer_module,
 )
+from custom_components.smartmeter.store.processing.run import Run
+from tests.common import wait_processed
 from tests.store.test_database import VERSION_3_TABLES, database
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -554,7 +556,7 @@ def test_stream_across_dst_restart_late_data_and_prices(store_url: str) -> None:
         stored = store.add_day_statistics(FOUR, IMPORTED)
         assert asdict(stored) == asdict(IMPORTED) | {"id": stored.id}
         submit(store, FIVE, five[:half])
-        store.wait_processed()
+        wait_processed(store)
         assert_processed(store, FIVE, reference(five[:half], dsmr4=False, contracts=CONTRACTS))
     finally:
         # A restart in the middle: the rest must continue from where it stopped.
@@ -563,7 +565,7 @@ def test_stream_across_dst_restart_late_data_and_prices(store_url: str) -> None:
     try:
         submit(store, FIVE, five[half:])
         submit(store, FOUR, four, size=250)
-        store.wait_processed()
+        wait_processed(store)
         assert_processed(store, FIVE, reference(five, dsmr4=False, contracts=CONTRACTS))
         expected_four = reference(four, dsmr4=True, contracts=CONTRACTS, imported=[IMPORTED])
         assert_processed(store, FOUR, expected_four)
@@ -661,7 +663,7 @@ def check_late_readings(store: ReadingStore, five: Sequence[Reading]) -> None:
     late_end = replace(following, timestamp=local(2026, 10, 25, 8, 59, 55))
     late = [late_end, late_gap, replace(late_gap, timestamp=late_gap.timestamp + US)]
     store.writer.submit(FIVE, late).result(timeout=10)
-    store.wait_processed()
+    wait_processed(store)
     assert_processed(store, FIVE, reference([*five, *late], dsmr4=False, contracts=CONTRACTS))
     hour_8 = store.list_records(
         HourStatistics, FIVE, filters=[("hour_start", "exact", local(2026, 10, 25, 8))]
@@ -724,7 +726,7 @@ def test_minute_averages_and_quarter_hour_peaks_round(store: ReadingStore) -> No
     # In two submissions, the second late for the first: the same records as at once.
     store.writer.submit(METER, readings[1::2]).result(timeout=10)
     store.writer.submit(METER, readings[0::2]).result(timeout=10)
-    store.wait_processed()
+    wait_processed(store)
 
     minutes = store.list_records(ElectricityConsumption, METER, limit=2)[1]
     assert [
@@ -747,7 +749,7 @@ def test_minute_averages_and_quarter_hour_peaks_round(store: ReadingStore) -> No
     )
     # A reading in the newest minute (DSMR 5's next second) has nothing made ready.
     store.writer.submit(METER, [reading(t(110, 1), 1006)]).result(timeout=10)
-    store.wait_processed()
+    wait_processed(store)
     assert store.processing_status(METER) == ProcessingStatus(
         unprocessed_readings=2, oldest_unprocessed=t(110), latest_day=None
     )
@@ -766,7 +768,7 @@ def test_a_burst_is_processed_once_a_second_at_most(
 ) -> None:
     """Commits in quick succession wait for the next run; an idle queue or a wait runs it."""
     # "A second" made an hour: the writer is never idle that long in this test.
-    monkeypatch.setattr(store_module, "PROCESS_EVERY", 3600.0)
+    monkeypatch.setattr(writer_module, "PROCESS_EVERY", 3600.0)
     start = datetime(2026, 11, 22, 10, tzinfo=UTC)
 
     def reading_at(minute: int) -> Reading:
@@ -791,7 +793,7 @@ def test_a_burst_is_processed_once_a_second_at_most(
         # Committed, not processed yet.
         assert store.processing_status(METER).unprocessed_readings == 4
         assert store.list_records(ElectricityConsumption, METER, limit=0)[0] == 0
-        store.wait_processed()
+        wait_processed(store)
         assert store.processing_status(METER).unprocessed_readings == 1
         assert store.list_records(ElectricityConsumption, METER, limit=0)[0] == 3
     finally:
@@ -807,7 +809,7 @@ EVENING = (Segment(local(2026, 11, 21, 21, 0, 10), local(2026, 11, 22, 2, 30)),)
 def evening(store: ReadingStore) -> list[Reading]:
     readings = Meter(step=20, gas_minutes=5).run(EVENING)
     submit(store, METER, readings)
-    store.wait_processed()
+    wait_processed(store)
     return readings
 
 
@@ -1069,14 +1071,14 @@ def test_failed_processing_loses_nothing_and_is_retried(
 ) -> None:
     readings = Meter(step=20, gas_minutes=5).run(EVENING)[:400]
     submit(store, METER, readings[:300])
-    store.wait_processed()
+    wait_processed(store)
     expected = reference(readings[:300], dsmr4=False, contracts=())
     assert everything(store, ElectricityConsumption, METER) == expected.minutes
 
     def fail(*_: object) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(processing._Run, "process", fail)
+    monkeypatch.setattr(Run, "process", fail)
     # A late reading raising an old minute's position, and new ones: all stored at once.
     late = replace(
         readings[8],
@@ -1085,13 +1087,13 @@ def test_failed_processing_loses_nothing_and_is_retried(
     )
     ids = store.writer.submit(METER, [late, *readings[300:350]]).result(timeout=10)
     assert len(ids) == 51
-    store.wait_processed()
+    wait_processed(store)
     assert everything(store, ElectricityConsumption, METER) == expected.minutes
     assert store.processing_status(METER).unprocessed_readings == 51 - 1 + len(expected.unprocessed)
 
     monkeypatch.undo()
     submit(store, METER, readings[350:])
-    store.wait_processed()
+    wait_processed(store)
     expected = reference([*readings, late], dsmr4=False, contracts=())
     assert everything(store, ElectricityConsumption, METER) == expected.minutes
     assert everything(store, HourStatistics, METER) == expected.hours
@@ -1110,7 +1112,7 @@ def test_readings_stored_before_processing_are_processed(store_url: str) -> None
 
     store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
     try:
-        store.wait_processed()
+        wait_processed(store)
         assert_processed(store, METER, reference(readings, dsmr4=False, contracts=()))
     finally:
         store.close()
@@ -1138,12 +1140,12 @@ def test_hours_wait_two_hours_for_gas_and_take_it_when_it_comes(store: ReadingSt
 
     # The gas position stays at 10:00's until 13:30.
     submit(store, METER, [reading(s, 0, 0) for s in range(0, 3 * 3600 + 1800, 30)])
-    store.wait_processed()
+    wait_processed(store)
     # Hour 10 waited for minute records until 12:00 + 2 h; hour 11 waits still.
     assert hours() == [(t0, Decimal("0.118"), Decimal("0.000"))]
     # 11:00's gas comes late: hour 10 ends with it.
     submit(store, METER, [reading(s, 1, 5) for s in range(12600, 14700, 30)])
-    store.wait_processed()
+    wait_processed(store)
     assert hours() == [
         (t0, Decimal("0.118"), Decimal("0.005")),
         (t0 + timedelta(hours=1), Decimal("0.120"), Decimal("0.000")),
@@ -1159,7 +1161,7 @@ def test_readings_deleted_behind_its_back_leave_nothing_to_process(store_url: st
 
     store = ReadingStore.open(store_url)
     try:
-        store.wait_processed()
+        wait_processed(store)
         assert store.processing_status(METER) == ProcessingStatus(
             unprocessed_readings=0, oldest_unprocessed=None, latest_day=None
         )
@@ -1179,16 +1181,16 @@ def test_days_made_before_the_first_gas_record_get_gas(store: ReadingStore) -> N
         for r in readings[:added]
     ]
     submit(store, OTHER, [*without_gas, *readings[added:]])
-    store.wait_processed()
+    wait_processed(store)
     submit(store, METER, without_gas)
-    store.wait_processed()
+    wait_processed(store)
     made = store.list_records(StoredDayStatistics, METER)[1]
     assert [(day.day, day.gas, day.gas_cost) for day in made] == [
         (date(2026, 11, 19), None, None),
         (date(2026, 11, 20), None, None),
     ]
     submit(store, METER, readings[added:])
-    store.wait_processed()
+    wait_processed(store)
     days = store.list_records(StoredDayStatistics, METER)[1]
     assert [(day.day, day.gas, day.gas_cost) for day in days] == [
         (date(2026, 11, 19), Decimal("0.000"), Decimal("0.00")),

@@ -27,8 +27,9 @@ from custom_components.smartmeter.store import (
     StoreError,
     processing,
 )
-from custom_components.smartmeter.store.store import GroupCommitWriter
-from tests.common import setup_entry
+from custom_components.smartmeter.store.processing import run as processing_run
+from custom_components.smartmeter.store.writer import GroupCommitWriter
+from tests.common import setup_entry, wait_processed
 from tests.store.test_processing import (
     AMSTERDAM,
     EVENING,
@@ -113,7 +114,7 @@ def processed(store: ReadingStore, work: Work, meter: str, readings: Sequence[Re
     before = work.statements
     # In one commit: one run, whenever it starts.
     store.writer.submit(meter, readings).result(timeout=30)
-    store.wait_processed()
+    wait_processed(store)
     return work.statements - before
 
 
@@ -247,7 +248,7 @@ def test_a_submission_waits_for_one_run_of_a_backlog(
 ) -> None:
     """While processing catches up with a backlog, each submission is committed after the run
     going on: counted in runs, not seconds."""
-    monkeypatch.setattr(processing, "CATCH_UP_READINGS", 30)
+    monkeypatch.setattr(processing_run, "CATCH_UP_READINGS", 30)
     readings = evening()
     store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
     try:
@@ -274,7 +275,7 @@ def test_close_stops_after_the_current_run(
 ) -> None:
     """Closing in the middle of a backlog ends after the run going on, and a run for the late
     readings committed meanwhile; the next start goes on from there, exactly."""
-    monkeypatch.setattr(processing, "CATCH_UP_READINGS", 30)
+    monkeypatch.setattr(processing_run, "CATCH_UP_READINGS", 30)
     readings = evening()
     # Late for the first run's minutes: a higher position in its third minute.
     late = replace(
@@ -309,7 +310,7 @@ def test_close_stops_after_the_current_run(
     store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
     try:
         assert store.processing_status(METER).unprocessed_readings > len(readings) // 2
-        store.wait_processed()
+        wait_processed(store)
         assert_processed(store, METER, reference([*readings, late], dsmr4=False, contracts=()))
     finally:
         store.close()
@@ -319,7 +320,7 @@ async def test_unload_while_processing_catches_up(
     hass: HomeAssistant, store_url: str, work: Work, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An entry unloads after the run going on, whatever backlog processing has."""
-    monkeypatch.setattr(processing, "CATCH_UP_READINGS", 30)
+    monkeypatch.setattr(processing_run, "CATCH_UP_READINGS", 30)
     readings = evening()
     meter = "push-meter"
     with monkeypatch.context() as patched:
@@ -358,7 +359,7 @@ async def test_unload_while_processing_catches_up(
     reopened = ReadingStore.open(store_url, time_zone=AMSTERDAM)
     try:
         assert reopened.processing_status(meter).unprocessed_readings > len(readings) // 2
-        reopened.wait_processed()
+        wait_processed(reopened)
         assert_processed(reopened, meter, reference(readings, dsmr4=False, contracts=()))
     finally:
         reopened.close()

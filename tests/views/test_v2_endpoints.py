@@ -27,7 +27,7 @@ from custom_components.smartmeter.models import SmartMeterConfigEntry
 from custom_components.smartmeter.store import EnergySupplierPrice
 from custom_components.smartmeter.store.model import Reading
 from custom_components.smartmeter.views import VIEWS
-from tests.common import setup_entry
+from tests.common import setup_entry, wait_processed
 from tests.views.test_through_http import KEY, TOKEN, push_entry
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -103,7 +103,7 @@ class Api:
         await self.hass.async_add_executor_job(
             lambda: store.writer.submit(coordinator.meter_id, readings).result()
         )
-        await self.hass.async_add_executor_job(store.wait_processed)
+        await self.hass.async_add_executor_job(wait_processed, store)
 
     async def add_contract(self) -> None:
         """Give the meter CONTRACT's prices."""
@@ -640,7 +640,7 @@ async def test_monitoring_unprocessed(api: Api) -> None:
     await api.hass.async_add_executor_job(
         lambda: coordinator.store.writer.submit(coordinator.meter_id, late).result()
     )
-    await api.hass.async_add_executor_job(coordinator.store.wait_processed)
+    await api.hass.async_add_executor_job(wait_processed, coordinator.store)
     # Two issues since now: of issues at the same time, the later check's comes first.
     assert await api.get("/application/monitoring") == (
         200,
@@ -728,7 +728,7 @@ async def test_status(api: Api) -> None:
     )
 
 
-def answered(view: type) -> set[str]:
+def answered(view: object) -> set[str]:
     """Return the methods a view answers: its handlers, or (plain views) its method functions.
 
     A plain view's method that answers 405 is not one it answers.
@@ -736,11 +736,12 @@ def answered(view: type) -> set[str]:
     handlers = getattr(view, "handlers", None)
     if handlers is not None:
         return set(handlers)
-    refusal = getattr(view, "_not_allowed", None)
+    # On the class: an instance's methods are bound anew each time.
+    refusal = getattr(type(view), "_not_allowed", None)
     return {
         method.upper()
         for method in ("get", "post", "put", "patch", "delete")
-        if getattr(view, method, refusal) is not refusal
+        if getattr(type(view), method, refusal) is not refusal
     }
 
 

@@ -66,13 +66,6 @@ def previous_link(url: str, *, limit: int, offset: int) -> str | None:
     return replace_query_param(url, OFFSET_PARAM, offset - limit)
 
 
-def page_slice(count: int, *, limit: int, offset: int) -> slice:
-    """Return which rows of ``count`` the page holds (empty when ``offset`` is past the end)."""
-    if count == 0 or offset > count:
-        return slice(0, 0)
-    return slice(offset, offset + limit)
-
-
 def page_envelope(
     count: int,
     results: list[Any],

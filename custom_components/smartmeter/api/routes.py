@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from ..store.listing import FilterOperator
 from ..store.model import MeterStatistics, StoredReading
 from ..store.records import (
     ElectricityConsumption,
@@ -19,7 +20,6 @@ from ..store.records import (
     StoredDayStatistics,
     StoredEnergySupplierPrice,
 )
-from ..store.store import FilterOperator
 from .params import FilterKind
 from .validation import DAY_STATISTICS_BODY, READING_BODY, STATISTICS_PATCH_BODY, BodyField
 

@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime, tzinfo
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any, Final
 
+from ..store.listing import Record
 from ..store.model import MeterStatistics, StoredReading, record_places
-from ..store.processing import round_cents
+from ..store.processing.pricing import round_cents
 from ..store.records import DayConsumption, EnergySupplierPrice, GasConsumption
-from ..store.store import Record
 from .locale import number_format
 from .params import Language, localize
 

@@ -17,7 +17,7 @@ from typing import Final, Literal
 from sqlalchemy import Connection
 
 from ..store.model import CAPTURE_PLACES, CaptureKind, us_to_datetime
-from ..store.processing import merge_prices
+from ..store.processing.pricing import merge_prices
 from ..store.records import EnergySupplierPrice
 from .captures import CaptureHour, capture_hours
 from .hours import HourEnergy, Replacement, hourly_energy

@@ -2,12 +2,13 @@
 
 It keeps DSMR-reader's DsmrReading rows and MeterStatistics per meter, so the integration can
 serve DSMR-reader's API, and processes the readings into DSMR-reader's consumption records and
-statistics (processing.py). Readings are written, and processed, by a group-commit writer
-thread.
+statistics (the processing package). Readings are written, and processed, by a group-commit
+writer thread.
 """
 
 from . import processing
 from .errors import DuplicateDay, StoreBusy, StoreError
+from .listing import FilterOperator, Record
 from .model import MeterStatistics, Reading, StatisticsValue, StoredReading
 from .records import (
     DayConsumption,
@@ -21,7 +22,8 @@ from .records import (
     StoredDayStatistics,
     StoredEnergySupplierPrice,
 )
-from .store import FilterOperator, GroupCommitWriter, ReadingStore, Record
+from .store import ReadingStore
+from .writer import GroupCommitWriter
 
 __all__ = [
     "DayConsumption",

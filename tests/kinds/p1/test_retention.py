@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.smartmeter.const import DOMAIN, RETENTION_INTERVAL
 from custom_components.smartmeter.store import Reading
 from custom_components.smartmeter.store.records import ElectricityConsumption
-from tests.common import setup_entry
+from tests.common import setup_entry, wait_processed
 
 
 def reading(at: timedelta, kwh: int) -> Reading:
@@ -31,7 +31,7 @@ async def counts(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[int, int]
     store, meter = entry.runtime_data.store, entry.runtime_data.meter_id
 
     def count() -> tuple[int, int]:
-        store.wait_processed()
+        wait_processed(store)
         readings, _ = store.list_readings(meter, limit=0)
         minutes, _ = store.list_records(ElectricityConsumption, meter, limit=0)
         return readings, minutes

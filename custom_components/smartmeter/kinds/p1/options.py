@@ -23,8 +23,8 @@ from ...const import (
     RETENTION_CHOICES,
     RETENTION_OFF,
 )
+from ...store.engine import check_connection
 from ...store.errors import StoreError
-from ...store.store import check_connection
 from .forwarding import forward_targets
 
 OPTIONS_UPDATES: Final = "updates"
