@@ -138,7 +138,7 @@ def test_ledger_merges_and_keeps() -> None:
     ledger.backfilled = True
     again = HourLedger.from_data(ledger.as_data())
     assert again.increments(0) == ledger.increments(0)
-    assert (again.backfilled, again.keys()) == (True, {"a", "b"})
+    assert (again.backfilled, again.series_keys()) == (True, {"a", "b"})
     assert HourLedger.from_data(None).first_hour() is None
 
 

@@ -79,7 +79,7 @@ class TokenCache:
                 text = await response.text()
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as err:
-            raise CommunicationError(f"no token: {err or type(err).__name__}") from err
+            raise CommunicationError(f"no token: {str(err) or type(err).__name__}") from err
         if status in (400, 401, 403):
             # Keycloak answers a wrong client id or secret with 401 (or 400) invalid_client.
             raise AuthenticationError(

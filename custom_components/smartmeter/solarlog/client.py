@@ -204,7 +204,7 @@ class EnerestClient:
             ) as response:
                 return response.status, await response.text(), _retry_after(response)
         except (aiohttp.ClientError, TimeoutError) as err:
-            raise CommunicationError(f"{path}: {err or type(err).__name__}") from err
+            raise CommunicationError(f"{path}: {str(err) or type(err).__name__}") from err
 
 
 def _retry_after(response: aiohttp.ClientResponse) -> float | None:

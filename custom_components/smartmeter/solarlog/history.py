@@ -163,7 +163,7 @@ class HourLedger:
         """Return the hours from start on, in order."""
         return [Increment(hour, used) for hour, used in self._hours.items() if hour >= start]
 
-    def keys(self) -> set[str]:
+    def series_keys(self) -> set[str]:
         """Return the statistic keys that have energy in some hour."""
         return {key for used in self._hours.values() for key in used}
 

@@ -97,7 +97,10 @@ class PlantPoller:
         ):
             self._earlier = await earlier_totals(self.client, self.plant_id, today)
             self._earlier_read, self._earlier_day = now, today
-        components = tuple(await self.client.components(self.plant_id, today))
+        try:
+            components = tuple(await self.client.components(self.plant_id, today))
+        except AccessDeniedError, NotFoundError:
+            components = ()
         snapshot = Snapshot(
             plant=plant,
             day=today,
