@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.smartmeter.const import DOMAIN
 from solarlog_simulator import ADVANCED, PortalSimulator, SimulatedPlant
 
 PORTAL = "solarcompany"
@@ -18,6 +24,8 @@ ZONE = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 6, 15, 10, 2, 30, tzinfo=UTC)
 TODAY = date(2026, 6, 15)
 INSTALLED = date(2026, 4, 20)
+# The coordinator's interval, and the second by which its timer may lie beyond it.
+POLL = timedelta(minutes=5, seconds=1)
 
 
 class Clock:
@@ -58,3 +66,40 @@ def set_points(
     simulated.plants[PLANT_ID].overrides[(channel, device)] = {
         moment: None if value is None else Decimal(value) for moment, value in points.items()
     }
+
+
+def plant_entry(simulated: PortalSimulator, **data: Any) -> MockConfigEntry:
+    """Return the test plant's entry, as the flow makes it."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Zonnedak",
+        unique_id=PLANT_ID,
+        minor_version=3,
+        data={
+            "kind": "solarlog",
+            "portal": PORTAL,
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+            "plant_id": PLANT_ID,
+            "api_url": simulated.url,
+            "token_url": simulated.token_url,
+            **data,
+        },
+    )
+
+
+async def move_on(hass: HomeAssistant, freezer: FrozenDateTimeFactory, by: timedelta) -> None:
+    """Move HA's clock on, fire the timers due, and wait for what they started.
+
+    The coordinator's updates run as background tasks.
+    """
+    freezer.tick(by)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def setup_plant(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add and set the entry up, and wait for its history and statistics to be filed."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
