@@ -63,7 +63,8 @@ class SolarLogCoordinator(DataUpdateCoordinator[Snapshot]):
             config_entry=entry,
             name=f"Solar-Log {entry.title}",
             update_interval=UPDATE_INTERVAL,
-            always_update=False,
+            # An update without new data still ages the newest values (stale after an hour).
+            always_update=True,
         )
         self.poller = poller
         self.ledger = ledger
