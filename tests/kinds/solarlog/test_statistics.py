@@ -83,8 +83,8 @@ def expected_rows(enerest: PortalSimulator, until: datetime) -> list[tuple[datet
         hour += HOUR
     total = 0
     found = []
-    for start, wh in increments:
-        total += wh
+    for start, filed in increments:
+        total += filed
         found.append((start, total / 1000))
     return found
 
