@@ -51,7 +51,8 @@ async def test_components_trackers_and_kpis(hass: HomeAssistant, enerest: Portal
     await setup_plant(hass, entry)
     devices = component_devices(hass, entry.entry_id)
     assert sorted(devices) == [
-        f"solarlog_{PLANT_ID}_{SHORT}-x-{name}" for name in ("battery", "meter", "sensor", "wr1", "wr2")
+        f"solarlog_{PLANT_ID}_{SHORT}-x-{name}"
+        for name in ("battery", "meter", "sensor", "wr1", "wr2")
     ]
     plant = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, f"solarlog_{PLANT_ID}"), entry.entry_id
@@ -135,7 +136,9 @@ async def test_a_new_epoch_keeps_devices_and_entities(
         f"solarlog_{PLANT_ID}_{SHORT}-x-wr3_energy_today",
     ]
     # WR 1 carries on with the values of its new id of the epoch.
-    found = enerest.plants[PLANT_ID].value("ProdPac", f"{SHORT}-wr1-epoch2", local(tomorrow, 11, 55))
+    found = enerest.plants[PLANT_ID].value(
+        "ProdPac", f"{SHORT}-wr1-epoch2", local(tomorrow, 11, 55)
+    )
     assert state(hass, "sensor.wr_1_ac_power") == str(float(found or 0))
     # The replaced inverter's device may be removed by the user, those in use may not.
     devices = component_devices(hass, entry.entry_id)
