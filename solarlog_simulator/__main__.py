@@ -5,21 +5,8 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 import signal
 
-from solarlog_simulator import ADVANCED, BASIC, PortalSimulator, SimulatedPlant
-
-# What scripts/develop's seed sets the Solar-Log entry up with.
-PORTAL = "demo"
-CLIENT_ID = "demo-client"
-CLIENT_SECRET = "demo-secret"
-PLANT_ID = "5e1a7c3d-0b2f-4c6e-9a8d-7f3b2e1c0d9a"
-
-
-def demo_portal(installed: date, package: str = ADVANCED) -> PortalSimulator:
-    """Return the demo portal: one plant, installed on that day, and its user's API client."""
-    portal = PortalSimulator(PORTAL)
-    portal.add_plant(SimulatedPlant(PLANT_ID, installed=installed))
-    portal.add_client(CLIENT_ID, CLIENT_SECRET, package=package, plants=[PLANT_ID])
-    return portal
+from solarlog_simulator import ADVANCED, BASIC, PortalSimulator
+from solarlog_simulator.demo import CLIENT_ID, CLIENT_SECRET, PLANT_ID, PORTAL, demo_portal
 
 
 async def serve(portal: PortalSimulator, host: str, port: int) -> None:
