@@ -114,11 +114,12 @@ def test_energy_hours_sum_each_utc_hour_exactly() -> None:
 
 
 def test_history_start() -> None:
-    # Nothing known: a week; else from the newest data's day, yesterday at least, a month at most.
+    # Nothing known: a week; else from the newest data's day, yesterday at least, however long
+    # ago (the poller reads that in calls of DAYS_PER_CALL days).
     assert history_start(TODAY, None) == date(2026, 6, 9)
     assert history_start(TODAY, NOW) == date(2026, 6, 14)
     assert history_start(TODAY, NOW - timedelta(days=3)) == date(2026, 6, 12)
-    assert history_start(TODAY, NOW - timedelta(days=300)) == date(2026, 5, 15)
+    assert history_start(TODAY, NOW - timedelta(days=300)) == date(2025, 8, 19)
 
 
 def test_ledger_merges_and_keeps() -> None:

@@ -46,8 +46,9 @@ STATISTIC_KEYS: Final[Mapping[str, str]] = {
 }
 # Days of 5-minute values read at the first start; before them, the days of the backfill.
 FIRST_DAYS: Final = 7
-# At most this many days of 5-minute values are read again after an outage (one call).
-MOST_DAYS: Final = 31
+# At most this many days of 5-minute values are asked for in one call (after an outage, the
+# days since the newest data known are read in calls of this many).
+DAYS_PER_CALL: Final = 31
 HOUR_US: Final = 3_600_000_000
 
 type Hours = dict[int, dict[str, int]]
@@ -104,6 +105,14 @@ def energy_hours(series: Iterable[ChannelSeries]) -> Hours:
     return _filed(sums)
 
 
+def add_hours(hours: Hours, more: Mapping[int, Mapping[str, int]]) -> None:
+    """Add more hours' energy to hours (an hour may lie in two calls' days)."""
+    for hour, used in more.items():
+        target = hours.setdefault(hour, {})
+        for key, wh in used.items():
+            target[key] = target.get(key, 0) + wh
+
+
 def split_days(series: Iterable[ChannelSeries]) -> dict[tuple[str, date], ChannelSeries]:
     """Return the series cut into local days, by channel name and day."""
     days: dict[tuple[str, date], list[tuple[datetime, Decimal | None]]] = {}
@@ -127,12 +136,13 @@ def split_days(series: Iterable[ChannelSeries]) -> dict[tuple[str, date], Channe
 def history_start(today: date, newest: datetime | None) -> date:
     """Return the first day to read 5-minute values of: from the newest data known on.
 
-    Yesterday at least (a logger's late transfer around midnight), at most MOST_DAYS back;
-    FIRST_DAYS back when nothing is known yet.
+    Yesterday at least (a logger's late transfer around midnight); FIRST_DAYS back when
+    nothing is known yet (the days before come from the backfill). After an outage, however
+    long, every day since is read again: no hour is left out of the statistics.
     """
     if newest is None:
         return today - timedelta(days=FIRST_DAYS - 1)
-    return max(min(newest.date(), today - timedelta(days=1)), today - timedelta(days=MOST_DAYS))
+    return min(newest.date(), today - timedelta(days=1))
 
 
 class HourLedger:

@@ -17,7 +17,15 @@ from typing import Final
 from .client import EnerestClient
 from .endpoints import COMPONENT_CHANNELS, PLANT_LEVEL_CHANNELS, TRACKER_CHANNELS
 from .errors import AccessDeniedError, NotFoundError, ResponseError
-from .history import EarlierTotals, Hours, earlier_totals, energy_hours, split_days
+from .history import (
+    DAYS_PER_CALL,
+    EarlierTotals,
+    Hours,
+    add_hours,
+    earlier_totals,
+    energy_hours,
+    split_days,
+)
 from .models import ChannelSeries, Component, Kpi, Plant, Tracker
 
 TOTALS_EVERY: Final = timedelta(hours=1)
@@ -84,11 +92,21 @@ class PlantPoller:
     async def poll(self, now: datetime, today: date, history_from: date) -> Snapshot:
         """Read the plant; 5-minute values from history_from to today (local days)."""
         plant = await self.client.plant(self.plant_id)
-        series = await self.client.plant_channels(
-            self.plant_id, PLANT_LEVEL_CHANNELS, history_from, today
-        )
-        days = split_days(series)
-        today_series = {name: one for (name, day), one in days.items() if day == today}
+        hours: Hours = {}
+        today_series: dict[str, ChannelSeries] = {}
+        # A call per DAYS_PER_CALL days, each call's points dropped once its hours are taken.
+        first = history_from
+        while first <= today:
+            last = min(first + timedelta(days=DAYS_PER_CALL - 1), today)
+            series = await self.client.plant_channels(
+                self.plant_id, PLANT_LEVEL_CHANNELS, first, last
+            )
+            add_hours(hours, energy_hours(series))
+            if last == today:
+                today_series = {
+                    name: one for (name, day), one in split_days(series).items() if day == today
+                }
+            first = last + timedelta(days=1)
         if (
             self._earlier is None
             or self._earlier_day != today
@@ -106,7 +124,7 @@ class PlantPoller:
             day=today,
             today=today_series,
             earlier=self._earlier,
-            hours=energy_hours(series),
+            hours=hours,
             components=components,
             advanced=self.advanced,
         )

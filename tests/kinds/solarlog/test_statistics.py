@@ -134,6 +134,27 @@ async def test_late_transfers_fill_the_hours_they_belong_to(
     assert (await rows(hass))[-1][0] == local(TODAY, 12)  # 12:00-12:05 is in
 
 
+async def test_an_outage_of_40_days_is_read_again_hour_by_hour(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    enerest: PortalSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Home Assistant off for 40 days: the days since are read, 31 days a call, every hour."""
+    entry = plant_entry(enerest)
+    await setup_plant(hass, entry)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    freezer.tick(timedelta(days=40))
+    enerest.calls.clear()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    plant_level = [
+        call for call in enerest.calls if call == f"/visualization/plant/{PLANT_ID}/channels"
+    ]
+    assert len(plant_level) == 3  # 15 June to 15 July, 16 to 25 July; the MPP trackers'
+    assert await rows(hass) == expected_rows(enerest, local(TODAY + timedelta(days=40), 12))
+
+
 async def test_a_restart_reads_on_from_the_hours_kept(
     recorder_mock: Recorder,
     hass: HomeAssistant,
