@@ -274,3 +274,25 @@ async def test_unload_keeps_the_hours(
     kept = hass_storage[f"{DOMAIN}.{entry.entry_id}.solarlog_history"]
     assert isinstance(kept, dict)
     assert kept["data"]["backfilled"] is True
+
+
+async def test_a_plant_without_battery_or_meter_gets_no_sensors_for_them(
+    hass: HomeAssistant, enerest: PortalSimulator
+) -> None:
+    enerest.plants[PLANT_ID].battery = False
+    enerest.plants[PLANT_ID].consumption = False
+    await setup_plant(hass, plant_entry(enerest))
+    plant_sensors = sorted(
+        state.entity_id.removeprefix("sensor.zonnedak_")
+        for state in hass.states.async_all("sensor")
+        if state.entity_id.startswith("sensor.zonnedak_") and "kpi" not in state.entity_id
+    )
+    assert plant_sensors == [
+        "api_package",
+        "component_events",
+        "last_data_transfer",
+        "plant_size",
+        "solar_energy_lifetime",
+        "solar_energy_today",
+        "solar_power",
+    ]
