@@ -219,3 +219,24 @@ async def test_basic_package_asks_for_advanced_values_once_a_day(
     assert sum("cross-epoch" in call for call in enerest.calls) == 2
     assert state(hass, "sensor.zonnedak_api_package") == "advanced"
     assert len(component_devices(hass, entry.entry_id)) == 5
+
+
+async def test_a_kpi_call_refused_is_left_for_the_day(
+    hass: HomeAssistant, enerest: PortalSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The KPI call is unverified: refused, the rest of Advanced works; asked again tomorrow."""
+    enerest.fail("/kpis", 404)
+    entry = plant_entry(enerest)
+    await setup_plant(hass, entry)
+    snapshot = entry.runtime_data.coordinator.data
+    assert snapshot.advanced_problems == (
+        f"KPIs: not found: /api/v1/solarcompany/visualization/plant/{PLANT_ID}/kpis: "
+        "404 simulated failure 404",
+    )
+    assert hass.states.get("sensor.zonnedak_kpi_specific_yield") is None
+    assert state(hass, "sensor.wr_1_ac_power") != "unavailable"
+    await move_on(hass, freezer, POLL)
+    assert sum(call.endswith("/kpis") for call in enerest.calls) == 1
+    await move_on(hass, freezer, timedelta(days=1))
+    assert sum(call.endswith("/kpis") for call in enerest.calls) == 2
+    assert state(hass, "sensor.zonnedak_kpi_performance_ratio") == "84.5"

@@ -296,3 +296,24 @@ async def test_a_plant_without_battery_or_meter_gets_no_sensors_for_them(
         "solar_energy_today",
         "solar_power",
     ]
+
+
+@pytest.mark.allow_log(r"^The history of Zonnedak could not be read; trying again in an hour")
+async def test_a_failed_backfill_is_tried_again_an_hour_later(
+    hass: HomeAssistant, enerest: PortalSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    enerest.fail("/year/2026/month/4", 503)  # April: asked for by the backfill alone
+    entry = plant_entry(enerest)
+    await setup_plant(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    assert (coordinator.ledger.backfilled, coordinator.backfill_error) == (
+        False,
+        f"failed: /api/v1/solarcompany/visualization/plant/{PLANT_ID}/year/2026/month/4: "
+        "503 simulated failure 503",
+    )
+    for _ in range(11):
+        await move_on(hass, freezer, POLL)
+    assert sum(call.endswith("/month/4") for call in enerest.calls) == 1
+    await move_on(hass, freezer, POLL)  # an hour after the failure
+    assert sum(call.endswith("/month/4") for call in enerest.calls) == 2
+    assert (coordinator.ledger.backfilled, coordinator.backfill_error) == (True, None)
