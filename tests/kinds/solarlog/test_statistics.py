@@ -134,41 +134,28 @@ async def test_late_transfers_fill_the_hours_they_belong_to(
     assert (await rows(hass))[-1][0] == local(TODAY, 12)  # 12:00-12:05 is in
 
 
-async def test_an_outage_of_40_days_is_read_again_hour_by_hour(
-    recorder_mock: Recorder,
+@pytest.mark.parametrize(("days", "calls"), [(3, 2), (40, 3)])
+@pytest.mark.usefixtures("recorder_mock")
+async def test_a_restart_reads_every_hour_since_the_newest_kept(
     hass: HomeAssistant,
     enerest: PortalSimulator,
     freezer: FrozenDateTimeFactory,
+    days: int,
+    calls: int,
 ) -> None:
-    """Home Assistant off for 40 days: the days since are read, 31 days a call, every hour."""
+    """Off for days, the plant reads them again hour by hour, 31 days a call; no backfill.
+
+    The plant-level calls: 40 days off, 15 June to 15 July and 16 to 25 July; then the MPP
+    trackers' call.
+    """
     entry = plant_entry(enerest)
     await setup_plant(hass, entry)
     assert await hass.config_entries.async_unload(entry.entry_id)
-    freezer.tick(timedelta(days=40))
+    freezer.tick(timedelta(days=days))
     enerest.calls.clear()
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    plant_level = [
-        call for call in enerest.calls if call == f"/visualization/plant/{PLANT_ID}/channels"
-    ]
-    assert len(plant_level) == 3  # 15 June to 15 July, 16 to 25 July; the MPP trackers'
-    assert await rows(hass) == expected_rows(enerest, local(TODAY + timedelta(days=40), 12))
-
-
-async def test_a_restart_reads_on_from_the_hours_kept(
-    recorder_mock: Recorder,
-    hass: HomeAssistant,
-    enerest: PortalSimulator,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """Unloaded for 3 days, the plant reads those days again, and not the backfill."""
-    entry = plant_entry(enerest)
-    await setup_plant(hass, entry)
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    freezer.tick(timedelta(days=3))
-    enerest.calls.clear()
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    channels = f"/visualization/plant/{PLANT_ID}/channels"
+    assert sum(call == channels for call in enerest.calls) == calls
     assert not [call for call in enerest.calls if "/month/4" in call or "/month/5" in call]
-    later = local(TODAY + timedelta(days=3), 12)
-    assert await rows(hass) == expected_rows(enerest, later)
+    assert await rows(hass) == expected_rows(enerest, local(TODAY + timedelta(days=days), 12))

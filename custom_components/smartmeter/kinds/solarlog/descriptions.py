@@ -92,6 +92,22 @@ def _level(key: str, channel: str) -> ChannelDescription:
     )
 
 
+def _measurement(
+    key: str, channel: str, device_class: SensorDeviceClass, unit: str, precision: int
+) -> ChannelDescription:
+    """Return a sensor of a measured value in one unit (irradiance, temperature)."""
+    return ChannelDescription(
+        key=key,
+        translation_key=key,
+        channel=channel,
+        device_class=device_class,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=unit,
+        suggested_display_precision=precision,
+        units={unit: Decimal(1)},
+    )
+
+
 def _periods(prefix: str, channel: str) -> list[ChannelDescription]:
     """Return today's, this month's, this year's and the lifetime's energy of a channel."""
     return [
@@ -130,15 +146,12 @@ COMPONENT_CHANNELS: Final[Mapping[str, ChannelDescription]] = {
         _power("charge_power", "BatPcharge"),
         _power("discharge_power", "BatPdischarge"),
         _level("state_of_charge", "BatSoc"),
-        ChannelDescription(
-            key="irradiance",
-            translation_key="irradiance",
-            channel="Irradiation",
-            device_class=SensorDeviceClass.IRRADIANCE,
-            state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfIrradiance.WATTS_PER_SQUARE_METER,
-            suggested_display_precision=0,
-            units={"W/m²": Decimal(1)},
+        _measurement(
+            "irradiance",
+            "Irradiation",
+            SensorDeviceClass.IRRADIANCE,
+            UnitOfIrradiance.WATTS_PER_SQUARE_METER,
+            0,
         ),
         ChannelDescription(
             key="insolation_today",
@@ -150,25 +163,19 @@ COMPONENT_CHANNELS: Final[Mapping[str, ChannelDescription]] = {
             suggested_display_precision=0,
             units={"Wh/m²": Decimal(1), "kWh/m²": Decimal(1000)},
         ),
-        ChannelDescription(
-            key="module_temperature",
-            translation_key="module_temperature",
-            channel="TempModule",
-            device_class=SensorDeviceClass.TEMPERATURE,
-            state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-            suggested_display_precision=1,
-            units={"°C": Decimal(1)},
+        _measurement(
+            "module_temperature",
+            "TempModule",
+            SensorDeviceClass.TEMPERATURE,
+            UnitOfTemperature.CELSIUS,
+            1,
         ),
-        ChannelDescription(
-            key="ambient_temperature",
-            translation_key="ambient_temperature",
-            channel="TempAmbient",
-            device_class=SensorDeviceClass.TEMPERATURE,
-            state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-            suggested_display_precision=1,
-            units={"°C": Decimal(1)},
+        _measurement(
+            "ambient_temperature",
+            "TempAmbient",
+            SensorDeviceClass.TEMPERATURE,
+            UnitOfTemperature.CELSIUS,
+            1,
         ),
     )
 }
