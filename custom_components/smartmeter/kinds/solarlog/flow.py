@@ -13,8 +13,6 @@ from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult
 from homeassistant.helpers import selector
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.util import dt as dt_util
 import probatio as vol
 
 from ...const import CONF_KIND
@@ -37,6 +35,7 @@ from .const import (
     CONF_TOKEN_URL,
     KIND_SOLARLOG,
 )
+from .setup import enerest_client
 
 # A portal's name: the first label of <portal>.enerest.world.
 _PORTAL: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
@@ -76,15 +75,7 @@ class SolarLogFlow(KindFlow):
         self._plants: list[PlantSummary] = []
 
     def _client(self, data: Mapping[str, Any]) -> EnerestClient:
-        return EnerestClient(
-            async_get_clientsession(self.hass),
-            data[CONF_PORTAL],
-            data[CONF_CLIENT_ID],
-            data[CONF_CLIENT_SECRET],
-            api_url=data[CONF_API_URL],
-            token_url=data[CONF_TOKEN_URL],
-            now=dt_util.utcnow,
-        )
+        return enerest_client(self.hass, data)
 
     def _credentials(self, user_input: Mapping[str, Any], errors: dict[str, str]) -> bool:
         """Take the portal and credentials typed; False (errors filled) if unusable."""

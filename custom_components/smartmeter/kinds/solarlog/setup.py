@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -41,14 +42,9 @@ def history_store(hass: HomeAssistant, entry: ConfigEntry) -> Store[dict[str, An
     return Store(hass, _STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.solarlog_history")
 
 
-async def async_setup_plant(hass: HomeAssistant, entry: SolarLogConfigEntry) -> None:
-    """Read the plant, add its sensors, then file statistics and history in the background.
-
-    A first update that fails makes the setup wait (ConfigEntryNotReady), or asks for new
-    credentials (re-authentication).
-    """
-    data = entry.data
-    client = EnerestClient(
+def enerest_client(hass: HomeAssistant, data: Mapping[str, Any]) -> EnerestClient:
+    """Return a client of the portal and credentials an entry's data (or a flow's) holds."""
+    return EnerestClient(
         async_get_clientsession(hass),
         data[CONF_PORTAL],
         data[CONF_CLIENT_ID],
@@ -57,6 +53,16 @@ async def async_setup_plant(hass: HomeAssistant, entry: SolarLogConfigEntry) -> 
         token_url=data.get(CONF_TOKEN_URL, TOKEN_URL),
         now=dt_util.utcnow,
     )
+
+
+async def async_setup_plant(hass: HomeAssistant, entry: SolarLogConfigEntry) -> None:
+    """Read the plant, add its sensors, then file statistics and history in the background.
+
+    A first update that fails makes the setup wait (ConfigEntryNotReady), or asks for new
+    credentials (re-authentication).
+    """
+    data = entry.data
+    client = enerest_client(hass, data)
     store = history_store(hass, entry)
     ledger = HourLedger.from_data(await store.async_load())
     coordinator = SolarLogCoordinator(
