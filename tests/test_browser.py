@@ -301,6 +301,7 @@ def _add_meter(page: Page, home_assistant: HomeAssistant, screens: Screens) -> N
     page.get_by_role("button", name="Add integration").click()
     page.get_by_placeholder("Search for a brand name").fill("Smart Meter")
     page.get_by_role("button", name="Smart Meter (DSMR P1)", exact=True).click()
+    page.get_by_text("A smart meter's P1 port (DSMR)").click()
     expect(page.get_by_text("Network (ser2net, Wi-Fi P1 dongle)")).to_be_visible()
     _no_translation_error(page)
     screens.take(page, "connection")
