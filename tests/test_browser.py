@@ -157,6 +157,7 @@ def home_assistant(tmp_path: Path, socket_enabled: None) -> Iterator[HomeAssista
         REPO / "custom_components" / "smartmeter"
     )
     shutil.copy(REPO / "config" / "smart_meter_dashboard.yaml", config)
+    shutil.copy(REPO / "config" / "linky_dashboard.yaml", config)
     shutil.copy(REPO / "config" / "configuration.yaml", config)
     # The port is stored as the UI stores it: http's YAML would be migrated, to be confirmed.
     port = _free_port()
@@ -175,7 +176,11 @@ def home_assistant(tmp_path: Path, socket_enabled: None) -> Iterator[HomeAssista
     processes: list[subprocess.Popen[Any]] = []
     try:
         seeded_port = _free_port()
-        develop_seed.main(config, seeded_port, TELEGRAMS / "v5.txt")
+        enedis_port = _free_port()
+        develop_seed.main(config, seeded_port, TELEGRAMS / "v5.txt", enedis_port)
+        processes.append(
+            subprocess.Popen([sys.executable, "-m", "enedis_simulator", str(enedis_port)], cwd=REPO)
+        )
         start = (config / "simulator_start").read_text()
         # The seeded meter's simulator listens on the port the seed wrote (the last --port wins).
         seeded, _ = _simulator("v5.txt", "--port", str(seeded_port), "--start", start)
@@ -261,11 +266,15 @@ def test_first_ten_minutes(home_assistant: HomeAssistant) -> None:
             _pvoutput_export(page, screens)
             _energy_dashboard(page, home_assistant, screens)
             _smart_meter_dashboard(page, home_assistant, screens)
+            _linky_card(page, home_assistant, screens)
             phone = browser.new_context(
                 viewport=PHONE, locale="en-GB", storage_state=desktop.storage_state()
             )
             phone.set_default_timeout(UI_MS)
-            _smart_meter_dashboard(phone.new_page(), home_assistant, Screens("phone"))
+            phone_page = phone.new_page()
+            phone_screens = Screens("phone")
+            _smart_meter_dashboard(phone_page, home_assistant, phone_screens)
+            _linky_card(phone_page, home_assistant, phone_screens)
         except Exception:
             # What the browser showed and what Home Assistant logged, for the failure's report.
             for number, shown_page in enumerate(
@@ -439,3 +448,30 @@ def _smart_meter_dashboard(page: Page, home_assistant: HomeAssistant, screens: S
     )
     _no_translation_error(page)
     page.screenshot(path=screens.folder / "smart-meter-dashboard.png", full_page=True)
+
+
+def _linky_card(page: Page, home_assistant: HomeAssistant, screens: Screens) -> None:
+    """The Linky card on the seeded Linky meter: yesterday's values, then production."""
+    page.goto(f"{home_assistant.url}/linky-meter/linky")
+    card = page.locator("smartmeter-linky-card")
+    screen = card.get_by_role("group", name="CONSOMMATION")
+    shown(
+        screen,
+        r"^CONSOMMATION HIER [1-9][\d.]* kWh MOIS [\d.]+ kWh ANNÉE [\d.]+ kWh "
+        r"P MAX [\d.]+ kVA COURBE [\d.]+ kW$",
+    )
+    # The meter's colour by default, and a display as wide as the card, whatever the width.
+    linky = card.locator(".linky")
+    assert linky.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(163, 204, 40)"
+    card_box, screen_box = card.bounding_box(), screen.bounding_box()
+    assert card_box is not None
+    assert screen_box is not None
+    assert screen_box["width"] > 0.8 * card_box["width"]
+    screens.take(page, "linky-card")
+    card.get_by_role("button", name="Consumption or production").click()
+    shown(
+        card.get_by_role("group", name="PRODUCTION"),
+        r"^PRODUCTION HIER [\d.]+ kWh MOIS [\d.]+ kWh ANNÉE [\d.]+ kWh COURBE [\d.]+ kW$",
+    )
+    _no_translation_error(page)
+    page.screenshot(path=screens.folder / "linky-card.png")

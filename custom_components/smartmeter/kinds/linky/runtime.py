@@ -67,6 +67,7 @@ class LinkyRuntime:
         self.next_poll: datetime | None = None
         self.last_error: str | None = None
         self._changed_from: date | None = None
+        self._statistics_started = False
         self._listeners: list[CALLBACK_TYPE] = []
         self._lock = asyncio.Lock()
         self._unsub_poll: CALLBACK_TYPE | None = None
@@ -119,6 +120,11 @@ class LinkyRuntime:
 
     async def _async_run(self) -> None:
         async with self._lock:
+            if not self._statistics_started and self.statistics is not None:
+                # Made again from the data kept when what they depend on changed.
+                self._statistics_started = True
+                self.hours.refresh()
+                await self.statistics.async_start()
             today = self.today()
             not_before: datetime | None = None
             try:

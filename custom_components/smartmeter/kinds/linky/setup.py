@@ -80,9 +80,6 @@ async def async_setup_linky(hass: HomeAssistant, entry: ConfigEntry[LinkyData]) 
 
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_change))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    if runtime.statistics is not None:
-        runtime.hours.refresh()
-        await runtime.statistics.async_start()
     runtime.async_start()
 
 
