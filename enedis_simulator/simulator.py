@@ -99,8 +99,8 @@ class EnedisSimulator:
 
     today: Callable[[], date] = field(default_factory=lambda: lambda: datetime.now(PARIS).date())
     load_curve_enabled: bool = True
-    # Answers given before any other, in order: (status, JSON body).
-    failures: list[tuple[int, Any]] = field(default_factory=list)
+    # Answers given before any other, in order: (status, JSON body), or None for the usual one.
+    failures: list[tuple[int, Any] | None] = field(default_factory=list)
     # Days whose data is not there (yet): a late meter.
     missing: set[date] = field(default_factory=set)
     requests: list[str] = field(default_factory=list)
@@ -211,8 +211,8 @@ class EnedisSimulator:
         measurement, data = kind
         start, end = period
         self.requests.append(request.path_qs)
-        if self.failures:
-            status, body = self.failures.pop(0)
+        if self.failures and (failure := self.failures.pop(0)) is not None:
+            status, body = failure
             return web.json_response(body, status=status)
         if not self.consent:
             return web.json_response(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 from unittest.mock import patch
 
+from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.application_credentials import (
     ClientCredential,
@@ -29,7 +31,7 @@ from enedis_simulator import (
     conso_token,
 )
 
-from .common import NOW, linky_service, settled
+from .common import MINUTE, NOW, linky_service, move_to, settled
 
 
 @pytest.fixture(autouse=True)
@@ -121,47 +123,71 @@ async def test_an_unknown_refusal_is_logged(hass: HomeAssistant, socket_enabled:
         assert result["errors"] == {"base": "unknown"}
 
 
+async def consent(
+    hass: HomeAssistant, client: TestClient, result: ConfigFlowResult
+) -> ConfigFlowResult:
+    """Consent on Enedis' page: its redirect back to Home Assistant, then the flow goes on."""
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    state = config_entry_oauth2_flow._encode_jwt(
+        hass,
+        {
+            "flow_id": result["flow_id"],
+            "redirect_uri": "https://example.com/auth/external/callback",
+        },
+    )
+    assert result["url"].startswith(
+        "https://mon-compte-particulier.enedis.fr/dataconnect/v1/oauth2/authorize?"
+    )
+    assert f"state={state}" in result["url"]
+    assert "duration=P3Y" in result["url"]
+    response = await client.get(f"/auth/external/callback?code=abcd&state={state}")
+    assert response.status == 200
+    return await hass.config_entries.flow.async_configure(result["flow_id"])
+
+
 @pytest.mark.usefixtures("current_request_with_host")
+@pytest.mark.allow_log("Enedis refuses the data")
 async def test_data_connect_by_consent(
     hass: HomeAssistant,
     socket_enabled: None,
     hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """The consent page, then a token by the client credentials, checked with a request."""
+    """The consent page, then a token by the client credentials, checked with a request; a
+    consent revoked later asks for it again."""
     assert await async_setup_component(hass, DOMAIN, {})
     assert await async_setup_component(hass, "application_credentials", {})
     async with linky_service() as service:
+        simulator = service.simulator
         await async_import_client_credential(
             hass,
             DOMAIN,
             ClientCredential(DATA_CONNECT_CLIENT_ID, DATA_CONNECT_CLIENT_SECRET),
         )
+        client = await hass_client_no_auth()
         result = await start(hass, "data_connect")
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {"prm": "12", "measurement": "consumption"}
         )
         assert result["errors"] == {"prm": "invalid_prm"}
+        # Consent given on the page but not (or no longer) at Enedis: said so.
+        simulator.consent = False
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {"prm": PRM, "measurement": "consumption"}
         )
-        assert result["type"] is FlowResultType.EXTERNAL_STEP
-        state = config_entry_oauth2_flow._encode_jwt(
-            hass,
-            {
-                "flow_id": result["flow_id"],
-                "redirect_uri": "https://example.com/auth/external/callback",
-            },
+        result = await consent(hass, client, result)
+        assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "consent_revoked")
+        simulator.consent = True
+        result = await start(hass, "data_connect")
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"prm": PRM, "measurement": "consumption"}
         )
-        assert result["url"].startswith(
-            "https://mon-compte-particulier.enedis.fr/dataconnect/v1/oauth2/authorize?"
-        )
-        assert f"state={state}" in result["url"]
-        assert "duration=P3Y" in result["url"]
-        client = await hass_client_no_auth()
-        response = await client.get(f"/auth/external/callback?code=abcd&state={state}")
-        assert response.status == 200
-        result = await hass.config_entries.flow.async_configure(result["flow_id"])
+        with patch(
+            "custom_components.smartmeter.kinds.linky.flow.random.randrange", return_value=MINUTE
+        ):
+            result = await consent(hass, client, result)
         assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["options"] == {"poll_minute": MINUTE}
         data = result["data"]
         assert data["token"]["access_token"] == "simulated-access-token"
         assert data["auth_implementation"] == DOMAIN
@@ -171,11 +197,44 @@ async def test_data_connect_by_consent(
             "prm": PRM,
             "measurement": "consumption",
         }
-        assert service.simulator.requests[-1].startswith(
+        assert simulator.requests[-1].startswith(
             f"/metering_data_dc/v5/daily_consumption?usage_point_id={PRM}&start=2026-03-29"
         )
         await settled(hass)
-        await hass.config_entries.async_unload(result["result"].entry_id)
+        entry = result["result"]
+        runtime = entry.runtime_data.runtime
+        assert runtime.sync.history_complete
+        # The flow's check, then 3 daily, 3 maximum power and 105 load curve requests.
+        assert len(simulator.requests) == 2 + 3 + 3 + 105
+
+        # The next morning (the token expired meanwhile: a new one is asked for first), the
+        # consent is gone: a reauthentication asks for it on Enedis' page again.
+        simulator.consent = False
+        assert runtime.next_poll == datetime(2026, 4, 1, 3, MINUTE, tzinfo=UTC)
+        await move_to(hass, freezer, runtime.next_poll)
+        assert runtime.last_error == (
+            "No consent can be found for this customer and this usage point."
+        )
+        (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        assert flow["context"]["source"] == "reauth"
+        simulator.consent = True
+        result = await hass.config_entries.flow.async_configure(flow["flow_id"])
+        result = await consent(hass, client, result)
+        assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reauth_successful")
+        await settled(hass)
+        # Reloaded: yesterday asked for again, and had.
+        assert simulator.requests[-3:] == [
+            f"/metering_data_dc/v5/daily_consumption?usage_point_id={PRM}"
+            "&start=2026-03-31&end=2026-04-01",
+            f"/metering_data_dcmp/v5/daily_consumption_max_power?usage_point_id={PRM}"
+            "&start=2026-03-31&end=2026-04-01",
+            f"/metering_data_clc/v5/consumption_load_curve?usage_point_id={PRM}"
+            "&start=2026-03-31&end=2026-04-01",
+        ]
+        runtime = entry.runtime_data.runtime
+        assert runtime.last_error is None
+        assert runtime.sync.complete(date(2026, 4, 1))
+        await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_data_connect_without_credentials(hass: HomeAssistant) -> None:

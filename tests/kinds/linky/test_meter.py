@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.diagnostics import async_get_config_entry_diagnostics
+from custom_components.smartmeter.enedis import PARIS
 from enedis_simulator import PRM, EnedisSimulator
 
 from .common import MINUTE, NOW, TODAY, linky_entry, linky_service, move_to, settled
@@ -198,9 +199,11 @@ async def test_import_resumes_after_a_rate_limit_and_a_restart(
     socket_enabled: None,
     freezer: FrozenDateTimeFactory,
 ) -> None:
+    """The 11th request of 108 is refused: what came is kept, filed, shown, then resumed."""
     async with linky_service() as service:
         simulator = service.simulator
         simulator.failures = [
+            *[None] * 10,
             (
                 429,
                 {
@@ -209,76 +212,111 @@ async def test_import_resumes_after_a_rate_limit_and_a_restart(
                     "description": "You have exceeded your quota",
                     "nextAccessTime": "2026-Mar-31 10:00:00+0000 UTC",
                 },
-            )
+            ),
         ]
         entry = linky_entry(measurement="production")
         await setup(hass, entry)
         runtime = entry.runtime_data.runtime
+        # Not before 12:00 Paris time: the poll at 12:17.
         assert runtime.next_poll == utc(2026, 3, 31, 10) + timedelta(minutes=MINUTE)
-        assert len(simulator.requests) == 1
-        assert await rows(hass, "production") == {}
-        # A restart before then resumes at once, where it stood.
-        await hass.config_entries.async_reload(entry.entry_id)
-        await settled(hass)
-        assert len(simulator.requests) == 1 + 3 + 105
+        assert len(simulator.requests) == 11
+        # 3 daily requests and 7 of load curve made, of 3 + 105.
+        progress = hass.states.get("sensor.linky_12345678901234_history_import")
+        assert progress is not None
+        assert (progress.state, progress.attributes["requests"]) == ("9.3", 11)
+        poll = hass.states.get("sensor.linky_12345678901234_next_poll")
+        assert poll is not None
+        assert poll.state == "2026-03-31T10:17:00+00:00"
+        assert poll.attributes["last_error"] == "You have exceeded your quota"
         total = sum(
             simulator.daily_wh("production", TODAY - timedelta(days=n)) for n in range(1, 1096)
         )
+        # Filed already: the 7 weeks of load curve by the hour, the days before them by the day.
         production = await rows(hass, "production")
+        curve_hours = (utc(2026, 3, 30, 22) - utc(2026, 2, 9, 23)) // timedelta(hours=1)
+        assert (len(production), curve_hours) == (curve_hours + 3 * 365 - 49, 1175)
         assert production[max(production)][1] == total / 1000
+        # A restart before then resumes at once, where it stood.
+        await hass.config_entries.async_reload(entry.entry_id)
+        await settled(hass)
+        assert len(simulator.requests) == 11 + 98
+        production = await rows(hass, "production")
+        curve_hours = (utc(2026, 3, 30, 22) - utc(2024, 3, 30, 23)) // timedelta(hours=1)
+        assert len(production) == curve_hours + 365
+        assert production[max(production)][1] == total / 1000
+        progress = hass.states.get("sensor.linky_12345678901234_history_import")
+        assert progress is not None
+        assert (progress.state, progress.attributes["requests"]) == ("100.0", 98)
         await hass.config_entries.async_unload(entry.entry_id)
 
 
+def paris(day: date, hour: int) -> datetime:
+    """Return the poll minute of an hour of a day in Paris, in UTC."""
+    return datetime.combine(day, time(hour, MINUTE), PARIS).astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        date(2026, 4, 1),
+        # The spring change (02:00 becomes 03:00; 23 hours) and the autumn one (25 hours).
+        date(2026, 3, 29),
+        date(2026, 10, 25),
+    ],
+)
 async def test_polls_through_a_day_until_yesterday_is_in(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     socket_enabled: None,
     freezer: FrozenDateTimeFactory,
+    day: date,
 ) -> None:
     """A late day: polled hourly from 05:17 to 19:17, then the next morning, when it comes."""
+    yesterday, tomorrow = day - timedelta(days=1), day + timedelta(days=1)
+    # Set up the day before at 06:00, its yesterday in.
+    freezer.move_to(datetime.combine(yesterday, time(6), PARIS))
     async with linky_service() as service:
         simulator = service.simulator
         entry = linky_entry(measurement="consumption")
         await setup(hass, entry)
         runtime = entry.runtime_data.runtime
+        assert runtime.next_poll == paris(day, 5)
         before = await rows(hass, "consumption")
         count = len(simulator.requests)
-        simulator.missing = {TODAY}
+        simulator.missing = {yesterday}
         polls = []
-        while (when := runtime.next_poll) is not None and when < utc(2026, 4, 1, 22):
+        while (when := runtime.next_poll) is not None and when < paris(tomorrow, 0):
             await move_to(hass, freezer, when)
             polls.append(when)
-        # 1 April (summer time): 05:17 to 19:17 Paris, then 2 April's first poll is due.
-        assert polls == [utc(2026, 4, 1, hour) + timedelta(minutes=MINUTE) for hour in range(3, 18)]
-        assert runtime.next_poll == utc(2026, 4, 2, 3) + timedelta(minutes=MINUTE)
-        # Each asked for the 31st: daily values, maximum power, load curve.
+        # 05:17 to 19:17 Paris, then the next day's first poll is due.
+        assert polls == [paris(day, hour) for hour in range(5, 20)]
+        assert runtime.next_poll == paris(tomorrow, 5)
+        # Each asked for yesterday: daily values, maximum power, load curve.
         assert len(simulator.requests) == count + 15 * 3
+        period = f"start={yesterday}&end={day}"
         assert simulator.requests[-3:] == [
-            f"/api/daily_consumption?prm={PRM}&start=2026-03-31&end=2026-04-01",
-            f"/api/consumption_max_power?prm={PRM}&start=2026-03-31&end=2026-04-01",
-            f"/api/consumption_load_curve?prm={PRM}&start=2026-03-31&end=2026-04-01",
+            f"/api/daily_consumption?prm={PRM}&{period}",
+            f"/api/consumption_max_power?prm={PRM}&{period}",
+            f"/api/consumption_load_curve?prm={PRM}&{period}",
         ]
         assert await rows(hass, "consumption") == before
         # The next morning both days come: the missed one is not lost.
         simulator.missing = set()
-        await move_to(hass, freezer, utc(2026, 4, 2, 3) + timedelta(minutes=MINUTE))
+        await move_to(hass, freezer, paris(tomorrow, 5))
+        period = f"start={yesterday}&end={tomorrow}"
         assert simulator.requests[-3:] == [
-            f"/api/daily_consumption?prm={PRM}&start=2026-03-31&end=2026-04-02",
-            f"/api/consumption_max_power?prm={PRM}&start=2026-03-31&end=2026-04-02",
-            f"/api/consumption_load_curve?prm={PRM}&start=2026-03-31&end=2026-04-02",
+            f"/api/daily_consumption?prm={PRM}&{period}",
+            f"/api/consumption_max_power?prm={PRM}&{period}",
+            f"/api/consumption_load_curve?prm={PRM}&{period}",
         ]
         used = await rows(hass, "consumption")
-        assert max(used) == utc(2026, 4, 1, 21)
-        assert used[max(used)][1] == round(
-            before[max(before)][1]
-            + (
-                simulator.daily_wh("consumption", TODAY)
-                + simulator.daily_wh("consumption", date(2026, 4, 1))
-            )
-            / 1000,
-            3,
-        )
-        assert runtime.next_poll == utc(2026, 4, 3, 3) + timedelta(minutes=MINUTE)
+        # Both days by the hour: 23, 24 or 25 of them each.
+        hours = (paris(tomorrow, 0) - paris(yesterday, 0)) // timedelta(hours=1)
+        assert len(used) == len(before) + hours
+        assert max(used) == paris(tomorrow, 0) - timedelta(hours=1, minutes=MINUTE)
+        came = simulator.daily_wh("consumption", yesterday) + simulator.daily_wh("consumption", day)
+        assert used[max(used)][1] == round(before[max(before)][1] + came / 1000, 3)
+        assert runtime.next_poll == paris(day + timedelta(days=2), 5)
         await hass.config_entries.async_unload(entry.entry_id)
 
 

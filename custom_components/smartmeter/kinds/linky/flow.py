@@ -8,7 +8,7 @@ import logging
 import random
 from typing import Any, Final
 
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlowResult
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigFlowResult
 from homeassistant.const import CONF_TOKEN
 from homeassistant.helpers import config_entry_oauth2_flow, selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -189,7 +189,7 @@ class LinkyFlow(KindFlow, config_entry_oauth2_flow.AbstractOAuth2FlowHandler):
         """Check the consent with a request, then add the meter (or update it on reauth)."""
         if self.source == SOURCE_REAUTH:
             entry = self._get_reauth_entry()
-            return self.async_update_reload_and_abort(entry, data={**entry.data, **data})
+            return self._async_update_and_reload(entry, {**entry.data, **data})
         meter = {**self._meter, **data}
         client = DataConnectClient(
             async_get_clientsession(self.hass),
@@ -239,7 +239,7 @@ class LinkyFlow(KindFlow, config_entry_oauth2_flow.AbstractOAuth2FlowHandler):
                 token_client(self.hass, data), MEASUREMENTS[data[CONF_MEASUREMENT]]
             )
             if error is None:
-                return self.async_update_reload_and_abort(entry, data=data)
+                return self._async_update_and_reload(entry, data)
             errors["base"] = error
         return self.async_show_form(
             step_id="linky_reauth",
@@ -247,6 +247,17 @@ class LinkyFlow(KindFlow, config_entry_oauth2_flow.AbstractOAuth2FlowHandler):
             errors=errors,
             description_placeholders={"title": entry.title},
         )
+
+    def _async_update_and_reload(
+        self, entry: ConfigEntry, data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Save new credentials and start again with them.
+
+        The entry's update listener reloads it for new options only, not for a token (Data-Connect
+        refreshes its token in the entry's data).
+        """
+        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_update_and_abort(entry, data=data)
 
 
 def _fixed_token(token: str) -> Any:

@@ -123,7 +123,7 @@ class LinkyRuntime:
             if not self._statistics_started and self.statistics is not None:
                 # Made again from the data kept when what they depend on changed.
                 self._statistics_started = True
-                self.hours.refresh()
+                await self._async_refresh_hours()
                 await self.statistics.async_start()
             today = self.today()
             not_before: datetime | None = None
@@ -160,13 +160,22 @@ class LinkyRuntime:
         changed, self._changed_from = self._changed_from, None
         if self.statistics is None or changed is None:
             return
-        self.hours.refresh()
+        await self._async_refresh_hours()
         await self.statistics.async_update(day_hours(changed)[0])
+
+    async def _async_refresh_hours(self) -> None:
+        """Make the hours again, off the event loop: years of them take a while.
+
+        Safe there: only this run, which waits for it, changes the data.
+        """
+        await self._hass.async_add_executor_job(self.hours.refresh)
 
     @callback
     def _schedule(self, today: date, not_before: datetime | None) -> None:
         now = dt_util.utcnow()
-        when = next_poll(now, self.minute, self.sync.complete(today))
+        # An unfinished history import goes on at the next poll, even with yesterday in.
+        done = self.sync.history_complete and self.sync.complete(today)
+        when = next_poll(now, self.minute, done)
         if not_before is not None and not_before > when:
             when = next_poll(not_before, self.minute, False)
         self.next_poll = when
