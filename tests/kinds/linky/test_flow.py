@@ -124,7 +124,7 @@ async def test_an_unknown_refusal_is_logged(hass: HomeAssistant, socket_enabled:
 
 
 async def consent(
-    hass: HomeAssistant, client: TestClient, result: ConfigFlowResult
+    hass: HomeAssistant, client: TestClient[Any, Any], result: ConfigFlowResult
 ) -> ConfigFlowResult:
     """Consent on Enedis' page: its redirect back to Home Assistant, then the flow goes on."""
     assert result["type"] is FlowResultType.EXTERNAL_STEP
