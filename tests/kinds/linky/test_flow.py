@@ -18,7 +18,6 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartmeter.const import DOMAIN
@@ -31,7 +30,7 @@ from enedis_simulator import (
     conso_token,
 )
 
-from .common import MINUTE, NOW, linky_service, move_to, settled
+from .common import MINUTE, NOW, linky_entry, linky_service, move_to, settled
 
 
 @pytest.fixture(autouse=True)
@@ -249,15 +248,22 @@ async def test_data_connect_without_credentials(hass: HomeAssistant) -> None:
 async def test_options_show_and_change_the_minute(
     hass: HomeAssistant, socket_enabled: None
 ) -> None:
-    from .common import linky_entry
-
     async with linky_service():
         entry = linky_entry()
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)
         await settled(hass)
+        # Yesterday is in: tomorrow at 05:17 Paris time, shown with its minute.
+        poll = hass.states.get("sensor.linky_12345678901234_next_poll")
+        assert poll is not None
+        assert (poll.state, poll.attributes["minute"]) == ("2026-04-01T03:17:00+00:00", MINUTE)
         result = await hass.config_entries.options.async_init(entry.entry_id)
         assert (result["type"], result["step_id"]) == (FlowResultType.FORM, "linky_poll")
+        # The form shows the minute in use.
+        schema = result["data_schema"]
+        assert schema is not None
+        (key,) = schema.schema
+        assert (str(key), key.description) == ("poll_minute", {"suggested_value": MINUTE})
         result = await hass.config_entries.options.async_configure(
             result["flow_id"], {"poll_minute": 3.0}
         )
@@ -265,7 +271,7 @@ async def test_options_show_and_change_the_minute(
         await settled(hass)
         assert entry.options == {"poll_minute": 3}
         assert entry.runtime_data.runtime.minute == 3
+        poll = hass.states.get("sensor.linky_12345678901234_next_poll")
+        assert poll is not None
+        assert (poll.state, poll.attributes["minute"]) == ("2026-04-01T03:03:00+00:00", 3)
         await hass.config_entries.async_unload(entry.entry_id)
-
-
-_ = AiohttpClientMocker

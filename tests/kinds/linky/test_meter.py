@@ -320,6 +320,48 @@ async def test_polls_through_a_day_until_yesterday_is_in(
         await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.allow_log("Linky data of")
+async def test_a_server_error_is_tried_again_the_next_hour(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    socket_enabled: None,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    async with linky_service() as service:
+        simulator = service.simulator
+        entry = linky_entry(access="myelectricaldata", measurement="consumption")
+        await setup(hass, entry)
+        runtime = entry.runtime_data.runtime
+        before = await rows(hass, "consumption")
+        simulator.failures = [
+            (500, {"error": "internal_server_error", "error_description": "Internal Server Error"})
+        ]
+        await move_to(hass, freezer, utc(2026, 4, 1, 3) + timedelta(minutes=MINUTE))
+        assert simulator.requests[-1] == (
+            f"/daily_consumption/{PRM}/start/2026-03-31/end/2026-04-01"
+        )
+        assert runtime.last_error == "Internal Server Error"
+        assert runtime.next_poll == utc(2026, 4, 1, 4) + timedelta(minutes=MINUTE)
+        poll = hass.states.get("sensor.linky_12345678901234_next_poll")
+        assert poll is not None
+        assert poll.attributes["last_error"] == "Internal Server Error"
+        assert await rows(hass, "consumption") == before
+        count = len(simulator.requests)
+        await move_to(hass, freezer, utc(2026, 4, 1, 4) + timedelta(minutes=MINUTE))
+        assert simulator.requests[count:] == [
+            f"/daily_consumption/{PRM}/start/2026-03-31/end/2026-04-01",
+            f"/daily_consumption_max_power/{PRM}/start/2026-03-31/end/2026-04-01",
+            f"/consumption_load_curve/{PRM}/start/2026-03-31/end/2026-04-01",
+        ]
+        assert runtime.last_error is None
+        assert runtime.next_poll == utc(2026, 4, 2, 3) + timedelta(minutes=MINUTE)
+        used = await rows(hass, "consumption")
+        assert len(used) == len(before) + 24
+        came = simulator.daily_wh("consumption", TODAY) / 1000
+        assert used[max(used)][1] == round(before[max(before)][1] + came, 3)
+        await hass.config_entries.async_unload(entry.entry_id)
+
+
 @pytest.mark.allow_log("Enedis refuses the data")
 async def test_revoked_consent_asks_for_a_new_token(
     recorder_mock: Recorder, hass: HomeAssistant, socket_enabled: None
