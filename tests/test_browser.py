@@ -35,6 +35,7 @@ from homeassistant.components.http.config import (
 from playwright.sync_api import Locator, Page, ViewportSize, expect, sync_playwright
 import pytest
 
+from enedis_simulator import PRM
 from scripts import develop_seed
 
 from .meters import TELEGRAMS
@@ -450,16 +451,46 @@ def _smart_meter_dashboard(page: Page, home_assistant: HomeAssistant, screens: S
     page.screenshot(path=screens.folder / "smart-meter-dashboard.png", full_page=True)
 
 
+# The Linky card's lines and the sensors they show, by measurement.
+LINKY_LINES = {
+    "CONSOMMATION": (
+        ("HIER", "daily_consumption", "kWh"),
+        ("MOIS", "monthly_consumption", "kWh"),
+        ("ANNÉE", "annual_consumption", "kWh"),
+        ("P MAX", "maximum_power", "kVA"),
+        ("COURBE", "consumption_load_curve", "kW"),
+    ),
+    "PRODUCTION": (
+        ("HIER", "daily_production", "kWh"),
+        ("MOIS", "monthly_production", "kWh"),
+        ("ANNÉE", "annual_production", "kWh"),
+        ("COURBE", "production_load_curve", "kW"),
+    ),
+}
+
+
+def _linky_display(page: Page, mode: str) -> str:
+    """Return what the card's display shows of the seeded meter's sensors, as the UI has them."""
+    entity_ids = [f"sensor.linky_{PRM}_{key}" for _, key, _ in LINKY_LINES[mode]]
+    states = page.evaluate(
+        """ids => ids.map(id => document.querySelector("home-assistant").hass.states[id].state)""",
+        entity_ids,
+    )
+    lines = [
+        f"{label} {float(state):.3f} {unit}"
+        for (label, _, unit), state in zip(LINKY_LINES[mode], states, strict=True)
+    ]
+    assert float(states[0]) > 0
+    return " ".join([mode, *lines])
+
+
 def _linky_card(page: Page, home_assistant: HomeAssistant, screens: Screens) -> None:
     """The Linky card on the seeded Linky meter: yesterday's values, then production."""
     page.goto(f"{home_assistant.url}/linky-meter/linky")
     card = page.locator("smartmeter-linky-card")
     screen = card.get_by_role("group", name="CONSOMMATION")
-    shown(
-        screen,
-        r"^CONSOMMATION HIER [1-9][\d.]* kWh MOIS [\d.]+ kWh ANNÉE [\d.]+ kWh "
-        r"P MAX [\d.]+ kVA COURBE [\d.]+ kW$",
-    )
+    shown(screen, r"^CONSOMMATION HIER [1-9]")
+    shown(screen, f"^{re.escape(_linky_display(page, 'CONSOMMATION'))}$")
     # The meter's colour by default, and a display as wide as the card, whatever the width.
     linky = card.locator(".linky")
     assert linky.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(163, 204, 40)"
@@ -471,7 +502,10 @@ def _linky_card(page: Page, home_assistant: HomeAssistant, screens: Screens) -> 
     card.get_by_role("button", name="Consumption or production").click()
     shown(
         card.get_by_role("group", name="PRODUCTION"),
-        r"^PRODUCTION HIER [\d.]+ kWh MOIS [\d.]+ kWh ANNÉE [\d.]+ kWh COURBE [\d.]+ kW$",
+        f"^{re.escape(_linky_display(page, 'PRODUCTION'))}$",
     )
     _no_translation_error(page)
     page.screenshot(path=screens.folder / "linky-card.png")
+    # Another colour, as the card's configuration gives it.
+    card.evaluate("card => card.setConfig({ color: '0, 94, 184' })")
+    expect(card.locator(".linky")).to_have_css("background-color", "rgb(0, 94, 184)")

@@ -110,7 +110,8 @@ class SmartmeterLinkyCard extends HTMLElement {
     const state = entityId && this._hass.states[entityId];
     if (!state || ["unknown", "unavailable"].includes(state.state)) return "-----";
     const number = Number(state.state);
-    return Number.isFinite(number) ? number.toFixed(3) : state.state;
+    // Only numbers go into the display (it is HTML).
+    return Number.isFinite(number) ? number.toFixed(3) : "-----";
   }
 
   _render() {
