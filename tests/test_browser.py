@@ -57,6 +57,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP: ViewportSize = {"width": 1400, "height": 1000}
+# A user in the Netherlands, as the configuration is: the frontend takes "today" in the browser's
+# time zone, and one in UTC would show the statistics' days an hour off the energy page's.
+LOCALE = "en-GB"
+TIME_ZONE = "Europe/Amsterdam"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 OWNER = {"name": "Ada Lovelace", "username": "ada", "password": "analytical-engine-1843"}
 # How long Home Assistant may take to answer, and the UI to show what a step waits for, on a
@@ -248,7 +252,7 @@ def test_first_ten_minutes(home_assistant: HomeAssistant) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            desktop = browser.new_context(viewport=DESKTOP, locale="en-GB")
+            desktop = browser.new_context(viewport=DESKTOP, locale=LOCALE, timezone_id=TIME_ZONE)
             desktop.set_default_timeout(UI_MS)
             page = desktop.new_page()
             screens = Screens("desktop")
@@ -269,7 +273,10 @@ def test_first_ten_minutes(home_assistant: HomeAssistant) -> None:
             _smart_meter_dashboard(page, home_assistant, screens)
             _linky_card(page, home_assistant, screens)
             phone = browser.new_context(
-                viewport=PHONE, locale="en-GB", storage_state=desktop.storage_state()
+                viewport=PHONE,
+                storage_state=desktop.storage_state(),
+                locale=LOCALE,
+                timezone_id=TIME_ZONE,
             )
             phone.set_default_timeout(UI_MS)
             phone_page = phone.new_page()
