@@ -158,6 +158,11 @@ class LinkySync:
                 return False
         return True
 
+    def given_up(self, today: date) -> list[date]:
+        """Return the days still without a daily value that updates no longer ask for."""
+        window = today - timedelta(days=1 + RECENT_DAYS)
+        return [day for day in self.missing_days(today) if day < window]
+
     def missing_days(self, today: date) -> list[date]:
         """Return the days without a daily value between the first known one and yesterday."""
         missing: set[date] = set()

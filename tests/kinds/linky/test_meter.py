@@ -362,6 +362,51 @@ async def test_a_server_error_is_tried_again_the_next_hour(
         await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.allow_log("Enedis has no data of")
+async def test_missing_days_asked_for_again_or_reported(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    socket_enabled: None,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A day missing for two weeks is asked for at each poll; one missing longer is logged."""
+    async with linky_service() as service:
+        simulator = service.simulator
+        simulator.missing = {date(2026, 3, 1), date(2026, 3, 25)}
+        entry = linky_entry(measurement="consumption")
+        await setup(hass, entry)
+        progress = hass.states.get("sensor.linky_12345678901234_history_import")
+        assert progress is not None
+        assert progress.attributes["missing_days"] == 2
+        logged = [record.getMessage() for record in caplog.records]
+        given_up = f"Enedis has no data of Linky {PRM} for 2026-03-01; not asked for again"
+        assert [line for line in logged if "Enedis has no data" in line] == [given_up]
+        # Yesterday is in: the next poll is tomorrow's, which asks from the 25th on.
+        simulator.missing = set()
+        count = len(simulator.requests)
+        await move_to(hass, freezer, utc(2026, 4, 1, 3) + timedelta(minutes=MINUTE))
+        assert simulator.requests[count:] == [
+            f"/api/daily_consumption?prm={PRM}&start=2026-03-25&end=2026-04-01",
+            f"/api/consumption_max_power?prm={PRM}&start=2026-03-25&end=2026-04-01",
+            f"/api/consumption_load_curve?prm={PRM}&start=2026-03-25&end=2026-04-01",
+        ]
+        progress = hass.states.get("sensor.linky_12345678901234_history_import")
+        assert progress is not None
+        assert progress.attributes["missing_days"] == 1
+        # The 25th filed by the hour, the sums after it carried on: all days but the 1st, exact.
+        used = await rows(hass, "consumption")
+        assert sum(utc(2026, 3, 24, 23) <= at < utc(2026, 3, 25, 23) for at in used) == 24
+        days = [TODAY - timedelta(days=n) for n in range(3 * 365 + 1)]
+        total = sum(simulator.daily_wh("consumption", day) for day in days)
+        total -= simulator.daily_wh("consumption", date(2026, 3, 1))
+        assert used[max(used)][1] == total / 1000
+        # Logged once only.
+        logged = [record.getMessage() for record in caplog.records]
+        assert [line for line in logged if "Enedis has no data" in line] == [given_up]
+        await hass.config_entries.async_unload(entry.entry_id)
+
+
 @pytest.mark.allow_log("Enedis refuses the data")
 async def test_revoked_consent_asks_for_a_new_token(
     recorder_mock: Recorder, hass: HomeAssistant, socket_enabled: None

@@ -68,6 +68,8 @@ class LinkyRuntime:
         self.last_error: str | None = None
         self._changed_from: date | None = None
         self._statistics_started = False
+        # The days given up on, logged once each.
+        self._given_up: set[date] = set()
         self._listeners: list[CALLBACK_TYPE] = []
         self._lock = asyncio.Lock()
         self._unsub_poll: CALLBACK_TYPE | None = None
@@ -144,6 +146,7 @@ class LinkyRuntime:
                 self.last_error = str(err)
                 LOGGER.warning("Linky data of %s not had: %s", self._entry.title, err)
             self._report_load_curve()
+            self._report_given_up(today)
             await self._store.async_save(self.data.to_json())
             await self._async_file_statistics()
             self._schedule(today, not_before)
@@ -196,6 +199,17 @@ class LinkyRuntime:
             )
         else:
             ir.async_delete_issue(self._hass, DOMAIN, issue_id)
+
+    @callback
+    def _report_given_up(self, today: date) -> None:
+        """Log, once each, the days without data that updates no longer ask for."""
+        if given_up := [day for day in self.sync.given_up(today) if day not in self._given_up]:
+            self._given_up.update(given_up)
+            LOGGER.warning(
+                "Enedis has no data of %s for %s; not asked for again",
+                self._entry.title,
+                ", ".join(str(day) for day in given_up),
+            )
 
     @callback
     def _notify(self) -> None:

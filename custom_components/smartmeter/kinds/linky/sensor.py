@@ -131,7 +131,10 @@ MEASUREMENT_SENSORS: Final = (
 
 
 def _progress(runtime: LinkyRuntime, measurement: Measurement) -> StateAndAttributes:
-    return runtime.progress(), {"requests": runtime.sync.client.requests}
+    return runtime.progress(), {
+        "requests": runtime.sync.client.requests,
+        "missing_days": len(runtime.sync.missing_days(runtime.today())),
+    }
 
 
 def _next_poll(runtime: LinkyRuntime, measurement: Measurement) -> StateAndAttributes:
