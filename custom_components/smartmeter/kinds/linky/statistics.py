@@ -10,7 +10,7 @@ hour any of them has, so the sums before a change read back from one hour.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import Final
 
 from ...enedis import Measurement, MeterData
@@ -63,13 +63,11 @@ class LinkyHours:
         index = bisect_left(self._starts, at)
         return self._starts[index - 1] if index else None
 
-    def increments(self, start: int) -> Iterable[Increment]:
-        """Return the hours from start on."""
+    def increments(self, start: int) -> Iterator[Increment]:
+        """Yield the hours from start on."""
         index = bisect_left(self._starts, start)
-        return [
-            Increment(hour, used)
-            for hour, used in zip(self._starts[index:], self._used[index:], strict=True)
-        ]
+        for hour, used in zip(self._starts[index:], self._used[index:], strict=True):
+            yield Increment(hour, used)
 
     def series(self) -> tuple[Series, ...]:
         """Return the energy series."""
