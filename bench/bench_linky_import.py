@@ -13,20 +13,16 @@ Run: .venv/bin/python -m pytest bench/bench_linky_import.py -s -q --no-cov -p no
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 import json
 import resource
 from time import perf_counter
 import tracemalloc
-from typing import Any
 from unittest.mock import patch
 
 import aiohttp
 from homeassistant.components.recorder.core import Recorder
-from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -43,28 +39,15 @@ from custom_components.smartmeter.enedis import (
 )
 from custom_components.smartmeter.kinds.linky import const
 from enedis_simulator import CONSO_TOKEN, PRM
+from tests.common import statistic_rows
 from tests.enedis.server import enedis_service
+from tests.kinds.linky.common import energy_contract
 
 pytestmark = pytest.mark.timeout(0)
 BOTH = (Measurement.CONSUMPTION, Measurement.PRODUCTION)
 # 3 + 3 daily, 3 maximum power, 105 + 105 load curve: 365 days a request, 7 of load curve.
 FEWEST = 2 * 3 + 3 + 2 * -(-730 // 7)
-CONTRACT = ConfigSubentryData(
-    data={
-        "description": "EDF",
-        "start": "2020-01-01",
-        "end": "2099-12-31",
-        "electricity_delivered_1_price": "0.251600",
-        "electricity_delivered_2_price": "0.000000",
-        "gas_price": "0.000000",
-        "electricity_returned_1_price": "0.130000",
-        "electricity_returned_2_price": "0.000000",
-        "fixed_daily_cost": "0.000000",
-    },
-    subentry_type="energy_contract",
-    title="EDF",
-    unique_id=None,
-)
+CONTRACT = energy_contract(delivered="0.251600", returned="0.130000", end="2099-12-31")
 
 
 def _rss_mib() -> float:
@@ -105,19 +88,8 @@ async def test_import_alone(socket_enabled: None) -> None:
 
 
 async def _last_sum(hass: HomeAssistant, key: str) -> tuple[int, float]:
-    statistic_id = f"smartmeter:linky_{PRM}_{key}"
-    rows = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2020, 1, 1, tzinfo=UTC),
-        None,
-        {statistic_id},
-        "hour",
-        None,
-        {"sum"},
-    )
-    found: list[Any] = rows[statistic_id]
-    return len(found), float(found[-1]["sum"])
+    found = await statistic_rows(hass, f"smartmeter:linky_{PRM}_{key}")
+    return len(found), found[-1]["sum"] or 0.0
 
 
 async def test_setup_with_statistics(

@@ -204,19 +204,17 @@ def token_prms(token: str) -> list[str] | None:
     return None
 
 
-class ConsoApiClient(LinkyClient):
-    """Through the Conso API proxy: its token lists the PRMs it may read."""
+class _TokenClient(LinkyClient):
+    """Through a gateway, with the token the user got there."""
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        prm: str,
-        token: str,
-        base_url: str = CONSO_API_URL,
-    ) -> None:
-        """Check nothing yet: check_token() tells whether the token covers the PRM."""
+    def __init__(self, session: aiohttp.ClientSession, prm: str, token: str, base_url: str) -> None:
+        """Keep the token; base_url is the gateway's."""
         super().__init__(session, prm, base_url)
         self._token = token
+
+
+class ConsoApiClient(_TokenClient):
+    """Through the Conso API proxy: its token lists the PRMs it may read."""
 
     def check_token(self) -> None:
         """Raise AccessDenied for an unreadable token, PrmNotAllowed if it lacks the PRM."""
@@ -236,24 +234,14 @@ class ConsoApiClient(LinkyClient):
         )
 
 
-class MyElectricalDataClient(LinkyClient):
+class MyElectricalDataClient(_TokenClient):
     """Through MyElectricalData's gateway, with the token of the user's account there."""
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        prm: str,
-        token: str,
-        base_url: str = MYELECTRICALDATA_URL,
-    ) -> None:
-        """Send the token as it is (no Bearer), as the gateway wants."""
-        super().__init__(session, prm, base_url)
-        self._token = token
 
     async def _url_and_headers(
         self, measurement: Measurement, data: Data, start: date, end: date
     ) -> tuple[str, dict[str, str]]:
         endpoint = _MED_ENDPOINTS[measurement, data]
+        # The token as it is (no Bearer), as the gateway wants.
         return (
             f"{self._base}/{endpoint}/{self.prm}/start/{start}/end/{end}",
             {"Authorization": self._token},
@@ -268,7 +256,7 @@ class DataConnectClient(LinkyClient):
         session: aiohttp.ClientSession,
         prm: str,
         access_token: Callable[[], Awaitable[str]],
-        base_url: str = DATA_CONNECT_URL,
+        base_url: str,
     ) -> None:
         """Ask access_token for the token before each request: it refreshes one that expired."""
         super().__init__(session, prm, base_url)

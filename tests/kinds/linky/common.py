@@ -43,6 +43,26 @@ async def linky_service() -> AsyncIterator[Service]:
             yield service
 
 
+def energy_contract(delivered: str, returned: str, end: str) -> ConfigSubentryData:
+    """Return an energy contract from 2020 on: these tariff 1 prices, the others nothing."""
+    return ConfigSubentryData(
+        data={
+            "description": "EDF",
+            "start": "2020-01-01",
+            "end": end,
+            "electricity_delivered_1_price": delivered,
+            "electricity_delivered_2_price": "0.000000",
+            "gas_price": "0.000000",
+            "electricity_returned_1_price": returned,
+            "electricity_returned_2_price": "0.000000",
+            "fixed_daily_cost": "0.000000",
+        },
+        subentry_type="energy_contract",
+        title="EDF",
+        unique_id=None,
+    )
+
+
 def linky_entry(
     access: str = const.ACCESS_CONSO_API,
     measurement: str = "both",

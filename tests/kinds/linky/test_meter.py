@@ -7,41 +7,30 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.core import Recorder
-from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.diagnostics import async_get_config_entry_diagnostics
 from custom_components.smartmeter.enedis import PARIS
 from enedis_simulator import PRM, EnedisSimulator
+from tests.common import statistic_rows
 
-from .common import MINUTE, NOW, TODAY, linky_entry, linky_service, move_to, settled
+from .common import (
+    MINUTE,
+    NOW,
+    TODAY,
+    energy_contract,
+    linky_entry,
+    linky_service,
+    move_to,
+    settled,
+)
 
 STATISTIC = f"smartmeter:linky_{PRM}"
-CONTRACT = ConfigSubentryData(
-    data={
-        "description": "EDF",
-        "start": "2020-01-01",
-        "end": "2030-12-31",
-        "electricity_delivered_1_price": "0.200000",
-        "electricity_delivered_2_price": "0.000000",
-        "gas_price": "0.000000",
-        "electricity_returned_1_price": "0.130000",
-        "electricity_returned_2_price": "0.000000",
-        "fixed_daily_cost": "0.000000",
-    },
-    subentry_type="energy_contract",
-    title="EDF",
-    unique_id=None,
-)
+CONTRACT = energy_contract(delivered="0.200000", returned="0.130000", end="2030-12-31")
 
 
 @pytest.fixture(autouse=True)
@@ -61,21 +50,9 @@ def utc(*args: int) -> datetime:
 
 async def rows(hass: HomeAssistant, key: str) -> dict[datetime, tuple[float, float]]:
     """Return each row of a series: start -> (state, sum)."""
-    await async_wait_recording_done(hass)
-    statistic_id = f"{STATISTIC}_{key}"
-    found = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2020, 1, 1, tzinfo=UTC),
-        None,
-        {statistic_id},
-        "hour",
-        None,
-        {"state", "sum"},
-    )
     return {
         datetime.fromtimestamp(row["start"], UTC): (row["state"] or 0.0, row["sum"] or 0.0)
-        for row in found.get(statistic_id, [])
+        for row in await statistic_rows(hass, f"{STATISTIC}_{key}")
     }
 
 
