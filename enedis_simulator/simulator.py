@@ -99,7 +99,8 @@ class EnedisSimulator:
 
     today: Callable[[], date] = field(default_factory=lambda: lambda: datetime.now(PARIS).date())
     load_curve_enabled: bool = True
-    # Answers given before any other, in order: (status, JSON body), or None for the usual one.
+    # Answers given before any other (Data-Connect's token too), in order: (status, JSON body),
+    # or None for the usual one.
     failures: list[tuple[int, Any] | None] = field(default_factory=list)
     # Days whose data is not there (yet): a late meter.
     missing: set[date] = field(default_factory=set)
@@ -211,9 +212,8 @@ class EnedisSimulator:
         measurement, data = kind
         start, end = period
         self.requests.append(request.path_qs)
-        if self.failures and (failure := self.failures.pop(0)) is not None:
-            status, body = failure
-            return web.json_response(body, status=status)
+        if (failure := self._failure()) is not None:
+            return failure
         if not self.consent:
             return web.json_response(
                 wrap(
@@ -278,7 +278,16 @@ class EnedisSimulator:
         info = request.match_info
         return self._answer(request, kind, (info["start"], info["end"]))
 
+    def _failure(self) -> web.Response | None:
+        """Return the next failure queued, None for the usual answer."""
+        if self.failures and (failure := self.failures.pop(0)) is not None:
+            status, body = failure
+            return web.json_response(body, status=status)
+        return None
+
     async def _token(self, request: web.Request) -> web.Response:
+        if (failure := self._failure()) is not None:
+            return failure
         form = await request.post()
         if (form.get("client_id"), form.get("client_secret")) != (
             DATA_CONNECT_CLIENT_ID,

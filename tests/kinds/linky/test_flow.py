@@ -144,6 +144,18 @@ async def consent(
     return await hass.config_entries.flow.async_configure(result["flow_id"])
 
 
+def data_connect_requests(start: str, end: str) -> list[str]:
+    """Return an update's requests of consumption from start to end (excluded)."""
+    return [
+        f"/metering_data_{path}?usage_point_id={PRM}&start={start}&end={end}"
+        for path in (
+            "dc/v5/daily_consumption",
+            "dcmp/v5/daily_consumption_max_power",
+            "clc/v5/consumption_load_curve",
+        )
+    ]
+
+
 @pytest.mark.usefixtures("current_request_with_host")
 @pytest.mark.allow_log("Enedis refuses the data")
 async def test_data_connect_by_consent(
@@ -215,24 +227,66 @@ async def test_data_connect_by_consent(
             "No consent can be found for this customer and this usage point."
         )
         (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-        assert flow["context"]["source"] == "reauth"
+        assert (flow["context"]["source"], flow["step_id"]) == ("reauth", "linky_reauth_consent")
         simulator.consent = True
-        result = await hass.config_entries.flow.async_configure(flow["flow_id"])
+        result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
         result = await consent(hass, client, result)
         assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "reauth_successful")
         await settled(hass)
         # Reloaded: yesterday asked for again, and had.
-        assert simulator.requests[-3:] == [
-            f"/metering_data_dc/v5/daily_consumption?usage_point_id={PRM}"
-            "&start=2026-03-31&end=2026-04-01",
-            f"/metering_data_dcmp/v5/daily_consumption_max_power?usage_point_id={PRM}"
-            "&start=2026-03-31&end=2026-04-01",
-            f"/metering_data_clc/v5/consumption_load_curve?usage_point_id={PRM}"
-            "&start=2026-03-31&end=2026-04-01",
-        ]
+        assert simulator.requests[-3:] == data_connect_requests("2026-03-31", "2026-04-01")
         runtime = entry.runtime_data.runtime
         assert runtime.last_error is None
         assert runtime.sync.complete(date(2026, 4, 1))
+
+        await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.allow_log("Enedis refuses the data", "Linky data of .* not had: no token")
+async def test_data_connect_token_not_had(
+    hass: HomeAssistant, socket_enabled: None, freezer: FrozenDateTimeFactory
+) -> None:
+    """A token that cannot be had is asked for again the next hour; refused credentials ask
+    for the consent again."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    async with linky_service() as service:
+        simulator = service.simulator
+        await async_import_client_credential(
+            hass, DOMAIN, ClientCredential(DATA_CONNECT_CLIENT_ID, DATA_CONNECT_CLIENT_SECRET)
+        )
+        token = {"access_token": "simulated-access-token", "token_type": "Bearer"}
+        entry = linky_entry(
+            access="data_connect",
+            measurement="consumption",
+            auth_implementation=DOMAIN,
+            token={**token, "expires_in": 12600, "expires_at": NOW.timestamp() + 12600},
+        )
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await settled(hass)
+        runtime = entry.runtime_data.runtime
+        assert runtime.sync.history_complete
+        # The next morning the token expired, and Enedis' token endpoint fails: the next hour.
+        simulator.failures = [(503, {"error": "temporarily_unavailable"})]
+        count = len(simulator.requests)
+        await move_to(hass, freezer, datetime(2026, 4, 1, 3, MINUTE, tzinfo=UTC))
+        token_url = f"{service.url}/oauth2/v3/token"
+        assert runtime.last_error == (
+            f"no token: 503, message='Service Unavailable', url='{token_url}'"
+        )
+        assert len(simulator.requests) == count
+        assert runtime.next_poll == datetime(2026, 4, 1, 4, MINUTE, tzinfo=UTC)
+        await move_to(hass, freezer, runtime.next_poll)
+        assert runtime.last_error is None
+        assert simulator.requests[count:] == data_connect_requests("2026-03-31", "2026-04-01")
+        # The morning after, the application's credentials are refused: reauthenticate.
+        simulator.failures = [(401, {"error": "invalid_client"})]
+        await move_to(hass, freezer, datetime(2026, 4, 2, 3, MINUTE, tzinfo=UTC))
+        # Read afresh (mypy would keep it None from the check above).
+        refused = entry.runtime_data.runtime.last_error
+        assert refused == f"no token: 401, message='Unauthorized', url='{token_url}'"
+        (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        assert (flow["context"]["source"], flow["step_id"]) == ("reauth", "linky_reauth_consent")
         await hass.config_entries.async_unload(entry.entry_id)
 
 

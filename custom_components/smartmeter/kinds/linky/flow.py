@@ -222,10 +222,24 @@ class LinkyFlow(KindFlow, config_entry_oauth2_flow.AbstractOAuth2FlowHandler):
     async def async_kind_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Ask for a new token, or the consent again."""
         if entry_data[CONF_ACCESS] == ACCESS_DATA_CONNECT:
-            return await self.async_step_pick_implementation(
-                {"implementation": entry_data["auth_implementation"]}
-            )
+            return await self.async_step_linky_reauth_consent()
         return await self.async_step_linky_reauth()
+
+    async def async_step_linky_reauth_consent(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Say why the consent is asked for again, then open Enedis' page.
+
+        Only the user's confirmation comes with the request that Enedis' page returns to.
+        """
+        entry = self._get_reauth_entry()
+        if user_input is None:
+            return self.async_show_form(
+                step_id="linky_reauth_consent", description_placeholders={"title": entry.title}
+            )
+        return await self.async_step_pick_implementation(
+            {"implementation": entry.data["auth_implementation"]}
+        )
 
     async def async_step_linky_reauth(
         self, user_input: dict[str, Any] | None = None
