@@ -10,7 +10,7 @@ from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from homeassistant.components.recorder.core import Recorder
-from homeassistant.components.recorder.statistics import get_metadata, statistics_during_period
+from homeassistant.components.recorder.statistics import get_metadata
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 import pytest
@@ -25,6 +25,7 @@ from custom_components.smartmeter.external_statistics import (
 )
 from custom_components.smartmeter.longterm import Increment, Priced, Series
 from custom_components.smartmeter.store.records import EnergySupplierPrice
+from tests.common import statistic_rows
 
 HOUR = 3_600_000_000
 # 2026-03-01 00:00 UTC.
@@ -80,21 +81,9 @@ def statistics(hass: HomeAssistant, source: Hours, version: int = 1) -> Incremen
 
 async def rows(hass: HomeAssistant, key: str) -> list[tuple[int, float, float]]:
     """Return (start µs, state, sum) of every row of a series."""
-    await async_wait_recording_done(hass)
-    statistic_id = f"smartmeter:linky_1_{key}"
-    found = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2000, 1, 1, tzinfo=UTC),
-        None,
-        {statistic_id},
-        "hour",
-        None,
-        {"state", "sum"},
-    )
     return [
         (round(row["start"] * 1_000_000), row["state"] or 0.0, row["sum"] or 0.0)
-        for row in found.get(statistic_id, [])
+        for row in await statistic_rows(hass, f"smartmeter:linky_1_{key}")
     ]
 
 

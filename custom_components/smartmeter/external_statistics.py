@@ -195,7 +195,10 @@ class IncrementSource(Protocol):
         """Return the start of the last hour with an increment that starts before at (µs)."""
 
     def increments(self, start: int) -> Iterable[Increment]:
-        """Return the increments of the hours from start (µs) on, in order."""
+        """Return the increments of the hours from start (µs) on, in order.
+
+        Read in the executor: a generator does its work there, off the event loop.
+        """
 
 
 class IncrementStatistics:
@@ -255,8 +258,9 @@ class IncrementStatistics:
         else:
             rebuilt = False
         accumulator = Accumulator(self._contracts, self._time_zone, base)
+        # The source's increments are made as the executor reads them, off the event loop.
         computed = await self._hass.async_add_executor_job(
-            compute_increments, accumulator, list(self._source.increments(start)), series, priced
+            compute_increments, accumulator, self._source.increments(start), series, priced
         )
         self.recorded.add(computed)
         await self.recorded.async_flush()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 import os
 from pathlib import Path
@@ -74,20 +73,15 @@ async def test_user_step_starts_the_only_kind(hass: HomeAssistant) -> None:
     )
 
 
-async def test_user_step_is_a_menu_of_kinds_once_there_are_several(hass: HomeAssistant) -> None:
-    """A second kind in the registry makes the user step a menu; a choice starts its steps."""
-    with patch.dict(
-        KINDS, {"p1": KINDS["p1"], "other": replace(KINDS["p1"], key="other")}, clear=True
-    ):
-        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-        assert (result["type"], result["step_id"], result["menu_options"]) == (
-            FlowResultType.MENU,
-            "user",
-            ["p1", "other"],
-        )
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"next_step_id": "p1"}
-        )
+async def test_user_step_is_a_menu_of_kinds(hass: HomeAssistant) -> None:
+    """With several kinds, the user step is a menu of them; a choice starts its steps."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert (result["type"], result["step_id"], result["menu_options"]) == (
+        FlowResultType.MENU,
+        "user",
+        ["p1", "linky", "solarlog"],
+    )
+    result = await _p1_flow(hass)
     assert (result["type"], result["step_id"]) == (FlowResultType.MENU, "p1")
 
 

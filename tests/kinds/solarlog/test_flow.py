@@ -40,7 +40,7 @@ async def _solarlog_form(hass: HomeAssistant) -> ConfigFlowResult:
     assert (result["type"], result["step_id"], result["menu_options"]) == (
         FlowResultType.MENU,
         "user",
-        ["p1", "solarlog"],
+        ["p1", "linky", "solarlog"],
     )
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "solarlog"}
