@@ -51,6 +51,7 @@ from .schema import (
     day_statistics,
     dsmr_reading,
     gas_consumption,
+    meter_key,
     meter_statistics,
     processing_state,
 )
@@ -185,7 +186,7 @@ class ReadingStore:
             row = (
                 connection.execute(
                     select(dsmr_reading)
-                    .where(dsmr_reading.c.meter == meter)
+                    .where(dsmr_reading.c.meter_key == meter_key(meter))
                     .order_by(dsmr_reading.c.timestamp.desc(), dsmr_reading.c.id.desc())
                     .limit(1)
                 )
