@@ -254,7 +254,7 @@ def _ignore_progress(_copied: int, _highest: int) -> None:
     pass
 
 
-def migrate(engine: Engine, progress: Progress = _ignore_progress) -> int:
+def migrate(engine: Engine, progress: Progress | None = None) -> int:
     """Apply the migrations the database lacks; return its version, now the latest.
 
     progress is called on the thread of the migration after each chunk of a long one.
@@ -271,7 +271,7 @@ def migrate(engine: Engine, progress: Progress = _ignore_progress) -> int:
     for number in range(version + 1, latest + 1):
         # Only for a database with something to migrate: a new one has nothing to copy.
         if number in _PREPARATIONS and version:
-            _PREPARATIONS[number](engine, progress)
+            _PREPARATIONS[number](engine, progress or _ignore_progress)
         with engine.begin() as connection:
             MIGRATIONS[number - 1](connection)
             connection.execute(delete(schema_version))
