@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,8 @@ from sqlalchemy import (
     text,
 )
 
+from bench.year_of_readings import CONTRACTS
 from custom_components.smartmeter.store import (
-    EnergySupplierPrice,
     Reading,
     ReadingStore,
     migrations,
@@ -77,17 +77,6 @@ def reading(meter: int, second: int, *, single_phase: bool = False) -> Reading:
     )
 
 
-CONTRACT = EnergySupplierPrice(
-    start=date(2025, 1, 1),
-    end=date(2025, 12, 31),
-    description="Supplier",
-    electricity_delivered_1_price=Decimal("0.231450"),
-    electricity_delivered_2_price=Decimal("0.254120"),
-    gas_price=Decimal("1.412300"),
-    fixed_daily_cost=Decimal("0.712300"),
-)
-
-
 def write_fresh(url: str) -> None:
     """Write two meters' readings through the store, and process them."""
     store = ReadingStore.open(url)
@@ -104,7 +93,7 @@ def write_fresh(url: str) -> None:
             [Capture(channel=1, kind="water", captured=T0, value=Decimal("12.345"))],
         )
         for name in METERS:
-            store.replace_prices(name, [CONTRACT])
+            store.replace_prices(name, CONTRACTS)
     finally:
         store.close()
 
@@ -187,6 +176,14 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def count(urls: tuple[str, str]) -> int:
+    """Write the fresh database and its version-4 form; return how many readings they hold."""
+    fresh_url, old_url = urls
+    write_fresh(fresh_url)
+    return write_version_4(fresh_url, old_url)
+
+
+@pytest.fixture
 def engine(urls: tuple[str, str]) -> Iterator[Engine]:
     """Return an engine on the database to migrate."""
     engine = create_engine(urls[1])
@@ -195,11 +192,9 @@ def engine(urls: tuple[str, str]) -> Iterator[Engine]:
 
 
 def test_migrated_database_equals_a_fresh_one(
-    urls: tuple[str, str], engine: Engine, small_chunks: None
+    urls: tuple[str, str], count: int, engine: Engine, small_chunks: None
 ) -> None:
     fresh_url, old_url = urls
-    write_fresh(fresh_url)
-    count = write_version_4(fresh_url, old_url)
     assert count == 2 * len(SECONDS) + 3
     progress: list[tuple[int, int]] = []
 
@@ -215,11 +210,9 @@ def test_migrated_database_equals_a_fresh_one(
 
 
 def test_interrupted_migration_resumes(
-    urls: tuple[str, str], engine: Engine, small_chunks: None
+    urls: tuple[str, str], count: int, engine: Engine, small_chunks: None
 ) -> None:
     fresh_url, old_url = urls
-    write_fresh(fresh_url)
-    count = write_version_4(fresh_url, old_url)
 
     def interrupted(copied: int, _highest: int) -> None:
         if copied == 300:
@@ -246,15 +239,13 @@ def copied_readings(connection: Connection) -> tuple[int, int]:
     return new, old
 
 
-def test_opening_a_version_4_database_migrates_it(urls: tuple[str, str]) -> None:
+def test_opening_a_version_4_database_migrates_it(urls: tuple[str, str], count: int) -> None:
     fresh_url, old_url = urls
-    write_fresh(fresh_url)
-    write_version_4(fresh_url, old_url)
 
     store = ReadingStore.open(old_url)
     try:
-        count, page = store.list_readings(METERS[0], limit=2, offset=2)
-        assert count == len(SECONDS) + 2
+        listed, page = store.list_readings(METERS[0], limit=2, offset=2)
+        assert listed == len(SECONDS) + 2
         # The two readings at second 40: the one stored last comes last.
         assert [(r.id, r.timestamp) for r in page] == [
             (5, T0 + timedelta(seconds=40)),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from homeassistant.config_entries import ConfigEntryState
@@ -12,25 +11,17 @@ import pytest
 
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.kinds.p1.coordinator import entry_meter_id
-from custom_components.smartmeter.store import Reading, migrations
+from custom_components.smartmeter.store import migrations
 from custom_components.smartmeter.store.model import reading_to_row
 from tests.common import network_entry, setup_entry
 from tests.meters import TcpMeter
+from tests.store.test_database import reading
 from tests.store.versions import database_at_version
 
-T0 = datetime(2025, 6, 1, tzinfo=UTC)
 
-
-def reading(second: int) -> Reading:
-    return Reading(
-        timestamp=T0 + timedelta(seconds=second),
-        electricity_delivered_1=Decimal(1000 + second).scaleb(-3),
-        electricity_returned_1=Decimal("0.000"),
-        electricity_delivered_2=Decimal("0.000"),
-        electricity_returned_2=Decimal("0.000"),
-        electricity_currently_delivered=Decimal("0.300"),
-        electricity_currently_returned=Decimal("0.000"),
-    )
+def kwh(minute: int) -> str:
+    """Return the position of the reading of a minute: 1 Wh more each minute."""
+    return str(Decimal(1000 + minute).scaleb(-3))
 
 
 async def test_version_4_database_is_upgraded_with_progress(
@@ -43,7 +34,7 @@ async def test_version_4_database_is_upgraded_with_progress(
     entry = network_entry(tcp_meter.port)
     meter = entry_meter_id(entry)
     path = hass.config.path(f"smartmeter_{entry.entry_id}.db")
-    rows = [reading_to_row(meter, reading(second)) for second in range(25)]
+    rows = [reading_to_row(meter, reading(minute, kwh(minute))) for minute in range(25)]
     await hass.async_add_executor_job(database_at_version, f"sqlite:///{path}", 4, rows)
     issue_id = f"database_upgrade_{entry.entry_id}"
     shown: list[tuple[str, str | None]] = []
@@ -74,6 +65,6 @@ async def test_version_4_database_is_upgraded_with_progress(
         lambda: store.list_readings(meter, limit=100)
     )
     assert count == 25
-    assert [(r.id, r.electricity_delivered_1) for r in readings] == [
-        (second + 1, reading(second).electricity_delivered_1) for second in range(25)
+    assert [(r.id, str(r.electricity_delivered_1)) for r in readings] == [
+        (minute + 1, kwh(minute)) for minute in range(25)
     ]
