@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 import json
 import os
 from pathlib import Path
@@ -76,16 +77,23 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _simulator(template: str, *args: str) -> tuple[subprocess.Popen[str], int]:
-    """Start a meter simulator on a free port (unless ``args`` name one); return it and its port."""
-    command = ["-m", "meter_simulator", "--telegram", str(TELEGRAMS / template), "--port", "0"]
+def _serve(module: str, *args: str) -> tuple[subprocess.Popen[str], int]:
+    """Start a simulator on a free port (unless ``args`` name one); return it and its port."""
     process = subprocess.Popen(
-        [sys.executable, *command, *args], cwd=REPO, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", module, "--port", "0", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
-    announced = re.search(r":(\d+)$", process.stdout.readline().strip())
-    assert announced, "the simulator did not start"
+    announced = re.search(r"127\.0\.0\.1:(\d+)", process.stdout.readline())
+    assert announced, f"{module} did not start"
     return process, int(announced[1])
+
+
+def _simulator(template: str, *args: str) -> tuple[subprocess.Popen[str], int]:
+    """Start a meter simulator on a free port (unless ``args`` name one); return it and its port."""
+    return _serve("meter_simulator", "--telegram", str(TELEGRAMS / template), *args)
 
 
 def _stop(process: subprocess.Popen[Any]) -> None:
@@ -179,7 +187,11 @@ def home_assistant(tmp_path: Path, socket_enabled: None) -> Iterator[HomeAssista
     processes: list[subprocess.Popen[Any]] = []
     try:
         seeded_port = _free_port()
-        develop_seed.main(config, seeded_port, TELEGRAMS / "v5.txt")
+        # The seeded Solar-Log plant's portal, its plant installed 30 days ago.
+        installed = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
+        portal, portal_port = _serve("solarlog_simulator", "--installed", installed)
+        processes.append(portal)
+        develop_seed.main(config, seeded_port, TELEGRAMS / "v5.txt", portal_port)
         start = (config / "simulator_start").read_text()
         # The seeded meter's simulator listens on the port the seed wrote (the last --port wins).
         seeded, _ = _simulator("v5.txt", "--port", str(seeded_port), "--start", start)
@@ -308,6 +320,10 @@ def _add_meter(page: Page, home_assistant: HomeAssistant, screens: Screens) -> N
     page.get_by_role("button", name="Add integration").click()
     page.get_by_placeholder("Search for a brand name").fill("Smart Meter")
     page.get_by_role("button", name="Smart Meter (DSMR P1)", exact=True).click()
+    # The menu of the kinds of entry: a P1 meter, a Solar-Log plant.
+    expect(page.get_by_text("A Solar-Log plant on a WEB Enerest portal (cloud)")).to_be_visible()
+    _no_translation_error(page)
+    page.get_by_text("A smart meter's P1 port (DSMR)").click()
     expect(page.get_by_text("Network (ser2net, Wi-Fi P1 dongle)")).to_be_visible()
     _no_translation_error(page)
     screens.take(page, "connection")
