@@ -11,6 +11,7 @@ import pytest
 
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.kinds.p1.coordinator import entry_meter_id
+from custom_components.smartmeter.kinds.p1.setup import _upgrade_progress
 from custom_components.smartmeter.store import migrations
 from custom_components.smartmeter.store.model import reading_to_row
 from tests.common import network_entry, setup_entry
@@ -68,3 +69,21 @@ async def test_version_4_database_is_upgraded_with_progress(
     assert [(r.id, str(r.electricity_delivered_1)) for r in readings] == [
         (minute + 1, kwh(minute)) for minute in range(25)
     ]
+
+
+async def test_progress_shows_each_whole_percent_once(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = network_entry(1)
+    entry.add_to_hass(hass)
+    progress = _upgrade_progress(hass, entry)
+
+    for copied in (1, 9, 10, 19, 1000):
+        await hass.async_add_executor_job(progress, copied, 1000)
+
+    assert [
+        record.getMessage() for record in caplog.records if "Upgrading" in record.getMessage()
+    ] == [f"Upgrading the reading database of Test meter: {n} % copied" for n in (0, 1, 100)]
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"database_upgrade_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"title": "Test meter", "percent": "100"}
