@@ -85,16 +85,18 @@ class MeasurementData:
         """Return the Wh of the year of a day, up to that day."""
         return sum(wh for one, wh in self.daily.items() if one.year == day.year and one <= day)
 
-    def hours(self) -> Iterator[tuple[int, int]]:
+    def hours(self, since: date | None = None) -> Iterator[tuple[int, int]]:
         """Yield (UTC hour µs, Wh) in order, from the load curve where it covers a day whole.
 
-        Other days give one row of the day's energy at its first hour.
+        Other days give one row of the day's energy at its first hour. With since, only the
+        hours of that day and later.
 
         A day's hours from the curve are rounded so that their Wh add up to the day's W x
         minutes / 60, rounded down: no energy drifts from one hour to the next.
         """
-        days = set(self.daily)
-        days.update(_day_of(hour) for hour in self.curve.watt_minutes)
+        first = -1 if since is None else day_hours(since)[0]
+        days = {day for day in self.daily if since is None or day >= since}
+        days.update(_day_of(hour) for hour in self.curve.watt_minutes if hour >= first)
         for day in sorted(days):
             start, end = day_hours(day)
             if self.curve.complete(day):

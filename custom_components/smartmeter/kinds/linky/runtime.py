@@ -163,15 +163,15 @@ class LinkyRuntime:
         changed, self._changed_from = self._changed_from, None
         if self.statistics is None or changed is None:
             return
-        await self._async_refresh_hours()
+        await self._async_refresh_hours(changed)
         await self.statistics.async_update(day_hours(changed)[0])
 
-    async def _async_refresh_hours(self) -> None:
-        """Make the hours again, off the event loop: years of them take a while.
+    async def _async_refresh_hours(self, since: date | None = None) -> None:
+        """Make the hours again from since (all without), off the event loop: years take a while.
 
         Safe there: only this run, which waits for it, changes the data.
         """
-        await self._hass.async_add_executor_job(self.hours.refresh)
+        await self._hass.async_add_executor_job(self.hours.refresh, since)
 
     @callback
     def _schedule(self, today: date, not_before: datetime | None) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterator
+from datetime import date
 from typing import Final
 
-from ...enedis import Measurement, MeterData
+from ...enedis import Measurement, MeterData, day_hours
 from ...longterm import Increment, Priced, Series
 
 ENERGY: Final = {
@@ -34,7 +35,7 @@ PRICED: Final = {
 
 
 class LinkyHours:
-    """The hours of a meter's measurements, made again by refresh() when the data changed."""
+    """The hours of a meter's measurements, made again by refresh() from the day that changed."""
 
     def __init__(self, data: MeterData, measurements: tuple[Measurement, ...]) -> None:
         """Give the hours of these measurements of data."""
@@ -43,16 +44,21 @@ class LinkyHours:
         self._starts: list[int] = []
         self._used: list[dict[str, int]] = []
 
-    def refresh(self) -> None:
-        """Make the hours from the data as it is now."""
+    def refresh(self, since: date | None = None) -> None:
+        """Make the hours from the data as it is now; with since, those of since and later.
+
+        The hours before since are kept as they were: a poll's work follows the days it brought.
+        """
+        kept = 0 if since is None else bisect_left(self._starts, day_hours(since)[0])
         hours: dict[int, dict[str, int]] = {}
         keys = [ENERGY[measurement].key for measurement in self._measurements]
         for measurement in self._measurements:
             key = ENERGY[measurement].key
-            for hour, wh in self._data.of(measurement).hours():
+            for hour, wh in self._data.of(measurement).hours(since):
                 hours.setdefault(hour, dict.fromkeys(keys, 0))[key] = wh
-        self._starts = sorted(hours)
-        self._used = [hours[hour] for hour in self._starts]
+        starts = sorted(hours)
+        self._starts[kept:] = starts
+        self._used[kept:] = [hours[hour] for hour in starts]
 
     def first_hour(self) -> int | None:
         """Return the first hour, None without any."""
