@@ -11,7 +11,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_KIND, DOMAIN
-from .frontend import async_register_card
+from .frontend import async_register_card, async_unregister_card
 from .kinds import entry_kind
 from .models import AnyConfigEntry
 from .services import async_setup_services
@@ -60,6 +60,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> bool:
 async def async_unload_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> bool:
     """Unload the entry's platforms; what it runs stops with its unload callbacks."""
     return await hass.config_entries.async_unload_platforms(entry, entry_kind(entry).platforms)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: AnyConfigEntry) -> None:
+    """With the integration's last entry, its card leaves the dashboards' resources."""
+    if all(other.entry_id == entry.entry_id for other in hass.config_entries.async_entries(DOMAIN)):
+        await async_unregister_card(hass)
 
 
 async def async_remove_config_entry_device(
