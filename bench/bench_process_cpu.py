@@ -66,7 +66,6 @@ pytestmark = pytest.mark.timeout(0)
 
 METER: Final = "4B384547303034303436333935353037"
 GAS_METER: Final = "3232323241424344313233343536373839"
-RATES: Final = (1, 5)
 # Seconds after the start before measuring: setup, first connections, catching up.
 WARM_UP: Final = 60.0
 # Home Assistant as scripts/develop configures it, less what a benchmark does not use.
@@ -302,9 +301,10 @@ def _figure(values: list[float], places: int) -> str:
 def test_process_cpu(tmp_path: Path, socket_enabled: None, request: pytest.FixtureRequest) -> None:
     rounds = int(request.config.getoption("--process-rounds"))
     window = float(request.config.getoption("--process-window"))
+    rates = [int(rate) for rate in str(request.config.getoption("--process-rates")).split(",")]
     results: dict[tuple[str, int], list[Instance]] = {}
     for set_name, setups in SETS.items():
-        for rate in RATES:
+        for rate in rates:
             instances = []
             for number, setup in enumerate(setups):
                 config = tmp_path / f"{set_name.split()[0]}-{rate}-{number}"

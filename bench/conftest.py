@@ -24,3 +24,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         help="bench_process_cpu: seconds each round lasts",
     )
+    parser.addoption(
+        "--process-rates",
+        default="1,5",
+        help="bench_process_cpu: telegrams a second the meters send, comma-separated",
+    )
