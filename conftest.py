@@ -29,7 +29,7 @@ for _chatty in ("sqlalchemy.engine", "aiohttp.access"):
 pytest_plugins = ["tests.postgres"]
 
 # How long the interpreter may take to exit once pytest is done.
-EXIT_GRACE_SECONDS = 30.0
+EXIT_GRACE_SECONDS = 120.0
 _EXIT_STATUS = pytest.StashKey[int]()
 
 

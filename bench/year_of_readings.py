@@ -5,10 +5,11 @@ a ten-minute wave, plus a little jitter), split over three phases, tariff 2 from
 UTC; positions are the exact integral of the wave, so they only ever rise; gas (more in winter)
 gets a new position every 5 minutes. No solar: the returned positions stay put.
 
-Generation writes into tables that ReadingStore.open created, without the reading index, which
-is built after the load; reading_count is filled by migrations.count_readings, as the migration
-that created it does. Then the store itself processes the year into DSMR-reader's records, as
-it does readings stored before processing existed, with two energy contracts. A database that
+Generation writes into tables that ReadingStore.open created (on PostgreSQL without the readings'
+primary key, which is built after the load); reading_count is filled by
+migrations.count_readings, as the migration that created it does. Then the store itself
+processes the year into DSMR-reader's records, as it does readings stored before processing
+existed, with two energy contracts. A database that
 passed every step is marked done in the cache directory, per schema version, so reruns skip it.
 """
 
@@ -24,11 +25,12 @@ from time import perf_counter
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, create_engine, insert, text, update
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from custom_components.smartmeter.store.migrations import MIGRATIONS, count_readings
 from custom_components.smartmeter.store.records import EnergySupplierPrice
-from custom_components.smartmeter.store.schema import dsmr_reading
+from custom_components.smartmeter.store.schema import dsmr_reading, meters, reading_id
 from custom_components.smartmeter.store.store import ReadingStore
 
 START: Final = datetime(2025, 1, 1, tzinfo=UTC)
@@ -58,8 +60,8 @@ def _energy(seconds: str) -> str:
     )
 
 
-def _readings_select(i: str) -> str:
-    """Return the SELECT list of dsmr_reading's columns (without id) for second i."""
+def _readings_select(i: str) -> dict[str, str]:
+    """Return SQL of each of dsmr_reading's columns for second i."""
     start_s = int(START.timestamp())
     time_of_day = f"({i} % {_DAY})"
     low, high = _TARIFF_2
@@ -80,32 +82,32 @@ def _readings_select(i: str) -> str:
         f"* sin(2 * pi() * {gas_time} / {SECONDS})) AS INTEGER)"
     )
     voltage = "2300 + ({i} * {prime}) % 61 - 30"
-    return ",\n".join(
-        [
-            f"'{METER}'",
-            f"({start_s} + {i}) * 1000000",
-            f"1234567 + CAST(floor({energy_1} / 3600) AS INTEGER)",
-            "120000",
-            f"2345678 + CAST(floor({energy_2} / 3600) AS INTEGER)",
-            "340000",
-            "power",
-            "0",
-            "power * 5 / 10",
-            "power * 3 / 10",
-            "power - power * 5 / 10 - power * 3 / 10",
-            f"({start_s} + {gas_time}) * 1000000",
-            f"4567890 + {gas}",
-            "0",
-            "0",
-            "0",
-            voltage.format(i=i, prime=104_729),
-            voltage.format(i=i, prime=130_363),
-            voltage.format(i=i, prime=155_921),
-            "power * 5 / 10 / 230",
-            "power * 3 / 10 / 230",
-            "(power - power * 5 / 10 - power * 3 / 10) / 230",
-        ]
-    ).replace("power", f"({power})")
+    columns = {
+        "meter_key": "1",
+        "id": f"{i} + 1",
+        "timestamp": f"({start_s} + {i}) * 1000000",
+        "electricity_delivered_1": f"1234567 + CAST(floor({energy_1} / 3600) AS INTEGER)",
+        "electricity_returned_1": "120000",
+        "electricity_delivered_2": f"2345678 + CAST(floor({energy_2} / 3600) AS INTEGER)",
+        "electricity_returned_2": "340000",
+        "electricity_currently_delivered": "power",
+        "electricity_currently_returned": "0",
+        "phase_currently_delivered_l1": "power * 5 / 10",
+        "phase_currently_delivered_l2": "power * 3 / 10",
+        "phase_currently_delivered_l3": "power - power * 5 / 10 - power * 3 / 10",
+        "extra_device_timestamp": f"({start_s} + {gas_time}) * 1000000",
+        "extra_device_delivered": f"4567890 + {gas}",
+        "phase_currently_returned_l1": "0",
+        "phase_currently_returned_l2": "0",
+        "phase_currently_returned_l3": "0",
+        "phase_voltage_l1": voltage.format(i=i, prime=104_729),
+        "phase_voltage_l2": voltage.format(i=i, prime=130_363),
+        "phase_voltage_l3": voltage.format(i=i, prime=155_921),
+        "phase_power_current_l1": "power * 5 / 10 / 230",
+        "phase_power_current_l2": "power * 3 / 10 / 230",
+        "phase_power_current_l3": "(power - power * 5 / 10 - power * 3 / 10) / 230",
+    }
+    return {name: sql.replace("power", f"({power})") for name, sql in columns.items()}
 
 
 # Two contracts a year, as a household changing supplier in summer would have.
@@ -130,8 +132,6 @@ CONTRACTS: Final = (
     ),
 )
 
-_COLUMNS: Final = ", ".join(column.name for column in dsmr_reading.columns if column.name != "id")
-
 
 def _insert_readings(connection: Connection, count: int) -> None:
     """Insert readings 0 .. count - 1, by a recursive CTE (SQLite) or generate_series."""
@@ -144,9 +144,12 @@ def _insert_readings(connection: Connection, count: int) -> None:
             f"(SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {count - 1}) "
         )
         source = "s"
-    select = _readings_select("i")
+    columns = _readings_select("i")
+    select = ",\n".join(columns.values())
     connection.execute(
-        text(f"{prefix}INSERT INTO dsmr_reading ({_COLUMNS}) SELECT {select} FROM {source}")
+        text(
+            f"{prefix}INSERT INTO dsmr_reading ({', '.join(columns)}) SELECT {select} FROM {source}"
+        )
     )
 
 
@@ -155,21 +158,25 @@ def generate(url: str, count: int = SECONDS) -> dict[str, float]:
     ReadingStore.open(url).close()
     engine = create_engine(url)
     timings: dict[str, float] = {}
-    (index,) = dsmr_reading.indexes
+    postgresql = engine.dialect.name == "postgresql"
+    primary_key = dsmr_reading.primary_key
     try:
         with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
+            if postgresql:
                 connection.exec_driver_sql("SET maintenance_work_mem = '1GB'")
+                connection.execute(DropConstraint(primary_key, isolate_from_table=False))
             else:
-                # The load is redone from scratch if it fails; a bigger cache sorts the index.
+                # The load is redone from scratch if it fails; a bigger cache holds more pages.
                 connection.exec_driver_sql("PRAGMA cache_size = -1000000")
             started = perf_counter()
-            index.drop(connection)
+            connection.execute(insert(meters).values(key=1, meter=METER))
             _insert_readings(connection, count)
+            connection.execute(update(reading_id).values(last=count))
             timings["readings"] = perf_counter() - started
-            started = perf_counter()
-            index.create(connection)
-            timings["index"] = perf_counter() - started
+            if postgresql:
+                started = perf_counter()
+                connection.execute(AddConstraint(primary_key, isolate_from_table=False))
+                timings["primary key"] = perf_counter() - started
             started = perf_counter()
             count_readings(connection)
             timings["reading_count"] = perf_counter() - started

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from homeassistant.components.recorder.statistics import (
+    StatisticsRow,
+    statistics_during_period,
+)
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
 
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.store import ReadingStore
@@ -139,3 +148,19 @@ def wait_processed(store: ReadingStore) -> None:
     raised; StoreError once closed.
     """
     store.writer.run(lambda: None).result()
+
+
+async def statistic_rows(hass: HomeAssistant, statistic_id: str) -> list[StatisticsRow]:
+    """Return every hourly row of a statistic (start, state, sum), once the recorder wrote."""
+    await async_wait_recording_done(hass)
+    found = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        datetime(2000, 1, 1, tzinfo=UTC),
+        None,
+        {statistic_id},
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    return found.get(statistic_id, [])

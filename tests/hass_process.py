@@ -60,16 +60,23 @@ def prepare_config(config: Path, configuration: str) -> int:
     return port
 
 
-def start_simulator(template: str, *args: str) -> tuple[subprocess.Popen[str], int]:
-    """Start a meter simulator on a free port (unless ``args`` name one); return it and its port."""
-    command = ["-m", "meter_simulator", "--telegram", str(TELEGRAMS / template), "--port", "0"]
+def serve(module: str, *args: str) -> tuple[subprocess.Popen[str], int]:
+    """Start a simulator on a free port (unless ``args`` name one); return it and its port."""
     process = subprocess.Popen(
-        [sys.executable, *command, *args], cwd=REPO, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", module, "--port", "0", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
-    announced = re.search(r":(\d+)$", process.stdout.readline().strip())
-    assert announced, "the simulator did not start"
+    announced = re.search(r"127\.0\.0\.1:(\d+)", process.stdout.readline())
+    assert announced, f"{module} did not start"
     return process, int(announced[1])
+
+
+def start_simulator(template: str, *args: str) -> tuple[subprocess.Popen[str], int]:
+    """Start a meter simulator on a free port (unless ``args`` name one); return it and its port."""
+    return serve("meter_simulator", "--telegram", str(TELEGRAMS / template), *args)
 
 
 def stop(process: subprocess.Popen[Any]) -> None:

@@ -97,6 +97,11 @@ def postgres_cluster() -> Iterator[Path]:
 @pytest.fixture
 def postgres_url(postgres_cluster: Path) -> str:
     """Create an empty database; return its SQLAlchemy URL."""
+    return new_database(postgres_cluster)
+
+
+def new_database(postgres_cluster: Path) -> str:
+    """Create an empty database in the cluster; return its SQLAlchemy URL."""
     name = f"test_{next(_DATABASES)}"
     with psycopg.connect(
         host=str(postgres_cluster), user="postgres", dbname="postgres", autocommit=True

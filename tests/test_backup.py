@@ -184,14 +184,14 @@ async def test_backup_during_ingest_burst(
     answers = await burst.answers()
     assert set(answers.values()) == {(201, "")}
     assert await hass.config_entries.async_unload(entry.entry_id)
-    live = rows(database, "SELECT * FROM dsmr_reading ORDER BY id")
-    assert sorted(row[2] for row in live) == [timestamp_us(index) for index in range(240)]
+    live = rows(database, "SELECT timestamp, * FROM dsmr_reading ORDER BY id")
+    assert sorted(row[0] for row in live) == [timestamp_us(index) for index in range(240)]
     copy = config / "copy.db"
     assert rows(copy, "PRAGMA integrity_check") == [("ok",)]
-    copied = rows(copy, "SELECT * FROM dsmr_reading ORDER BY id")
+    copied = rows(copy, "SELECT timestamp, * FROM dsmr_reading ORDER BY id")
     # Every acknowledged reading, exactly as the live database has it; none of the held ones.
     assert copied == live[: len(copied)]
-    copied_times = {row[2] for row in copied}
+    copied_times = {row[0] for row in copied}
     assert copied_times >= {timestamp_us(index) for index in acknowledged}
     assert not copied_times & {timestamp_us(index) for index in held}
 

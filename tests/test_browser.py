@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 import json
 import os
 from pathlib import Path
@@ -28,12 +29,15 @@ import urllib.request
 from playwright.sync_api import Locator, Page, ViewportSize, expect, sync_playwright
 import pytest
 
+from enedis_simulator import PRM
 from scripts import develop_seed
 
 from .hass_process import (
     REPO,
+    START_SECONDS,
     free_port,
     prepare_config,
+    serve,
     start_home_assistant,
     start_simulator,
     stop,
@@ -56,6 +60,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP: ViewportSize = {"width": 1400, "height": 1000}
+# A user in the Netherlands, as the configuration is: the frontend takes "today" in the browser's
+# time zone, and one in UTC would show the statistics' days an hour off the energy page's.
+LOCALE = "en-GB"
+TIME_ZONE = "Europe/Amsterdam"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 OWNER = {"name": "Ada Lovelace", "username": "ada", "password": "analytical-engine-1843"}
 # How long the UI may take to show what a step waits for, on a machine busy with other work.
@@ -96,10 +104,19 @@ def home_assistant(tmp_path: Path, socket_enabled: None) -> Iterator[HomeAssista
     config = tmp_path / "config"
     port = prepare_config(config, (REPO / "config" / "configuration.yaml").read_text())
     shutil.copy(REPO / "config" / "smart_meter_dashboard.yaml", config)
+    shutil.copy(REPO / "config" / "linky_dashboard.yaml", config)
     processes: list[subprocess.Popen[Any]] = []
     try:
         seeded_port = free_port()
-        develop_seed.main(config, seeded_port, TELEGRAMS / "v5.txt")
+        # The seeded Solar-Log plant's portal, its plant installed 30 days ago.
+        installed = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
+        portal, portal_port = serve("solarlog_simulator", "--installed", installed)
+        processes.append(portal)
+        enedis_port = free_port()
+        processes.append(
+            subprocess.Popen([sys.executable, "-m", "enedis_simulator", str(enedis_port)], cwd=REPO)
+        )
+        develop_seed.main(config, seeded_port, TELEGRAMS / "v5.txt", portal_port, enedis_port)
         start = (config / "simulator_start").read_text()
         # The seeded meter's simulator listens on the port the seed wrote (the last --port wins).
         seeded, _ = start_simulator("v5.txt", "--port", str(seeded_port), "--start", start)
@@ -166,7 +183,7 @@ def test_first_ten_minutes(home_assistant: HomeAssistant) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            desktop = browser.new_context(viewport=DESKTOP, locale="en-GB")
+            desktop = browser.new_context(viewport=DESKTOP, locale=LOCALE, timezone_id=TIME_ZONE)
             desktop.set_default_timeout(UI_MS)
             page = desktop.new_page()
             screens = Screens("desktop")
@@ -185,11 +202,18 @@ def test_first_ten_minutes(home_assistant: HomeAssistant) -> None:
             _pvoutput_export(page, screens)
             _energy_dashboard(page, home_assistant, screens)
             _smart_meter_dashboard(page, home_assistant, screens)
+            _linky_card(page, home_assistant, screens)
             phone = browser.new_context(
-                viewport=PHONE, locale="en-GB", storage_state=desktop.storage_state()
+                viewport=PHONE,
+                storage_state=desktop.storage_state(),
+                locale=LOCALE,
+                timezone_id=TIME_ZONE,
             )
             phone.set_default_timeout(UI_MS)
-            _smart_meter_dashboard(phone.new_page(), home_assistant, Screens("phone"))
+            phone_page = phone.new_page()
+            phone_screens = Screens("phone")
+            _smart_meter_dashboard(phone_page, home_assistant, phone_screens)
+            _linky_card(phone_page, home_assistant, phone_screens)
         except Exception:
             # What the browser showed and what Home Assistant logged, for the failure's report.
             for number, shown_page in enumerate(
@@ -225,6 +249,11 @@ def _add_meter(page: Page, home_assistant: HomeAssistant, screens: Screens) -> N
     page.get_by_role("button", name="Add integration").click()
     page.get_by_placeholder("Search for a brand name").fill("Smart Meter")
     page.get_by_role("button", name="Smart Meter (DSMR P1)", exact=True).click()
+    # The menu of the kinds of entry: a P1 meter, a Linky meter, a Solar-Log plant.
+    expect(page.get_by_text("A Linky meter (Enedis, France)")).to_be_visible()
+    expect(page.get_by_text("A Solar-Log plant on a WEB Enerest portal (cloud)")).to_be_visible()
+    _no_translation_error(page)
+    page.get_by_text("A smart meter's P1 port (DSMR)").click()
     expect(page.get_by_text("Network (ser2net, Wi-Fi P1 dongle)")).to_be_visible()
     _no_translation_error(page)
     screens.take(page, "connection")
@@ -332,12 +361,31 @@ def _pvoutput_export(page: Page, screens: Screens) -> None:
     page.get_by_role("button", name="Close").click()
 
 
+def _reloaded_until_visible(page: Page, locator: Locator) -> None:
+    """Reload the page until the locator's element shows, for as long as a start may take.
+
+    A page reads the statistics once: at Home Assistant's first start the recorder may still be
+    writing them (the seeded Linky meter's three years come first, about a minute on a busy
+    machine).
+    """
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        try:
+            expect(locator).to_be_visible(timeout=10_000)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.reload()
+        else:
+            return
+
+
 def _energy_dashboard(page: Page, home_assistant: HomeAssistant, screens: Screens) -> None:
     page.goto(f"{home_assistant.url}/energy")
     # Today's hours of the seeded history, in kWh and euros.
-    expect(
-        page.get_by_role("row", name=re.compile(r"^Grid total [1-9][\d.]* kWh €"))
-    ).to_be_visible()
+    _reloaded_until_visible(
+        page, page.get_by_role("row", name=re.compile(r"^Grid total [1-9][\d.]* kWh €"))
+    )
     expect(page.get_by_role("row", name=re.compile(r"^Gas total [1-9][\d.]* m³ €"))).to_be_visible()
     _no_translation_error(page)
     screens.take(page, "energy-dashboard")
@@ -362,3 +410,63 @@ def _smart_meter_dashboard(page: Page, home_assistant: HomeAssistant, screens: S
     )
     _no_translation_error(page)
     page.screenshot(path=screens.folder / "smart-meter-dashboard.png", full_page=True)
+
+
+# The Linky card's lines and the sensors they show, by measurement.
+LINKY_LINES = {
+    "CONSOMMATION": (
+        ("HIER", "daily_consumption", "kWh"),
+        ("MOIS", "monthly_consumption", "kWh"),
+        ("ANNÉE", "annual_consumption", "kWh"),
+        ("P MAX", "maximum_power", "kVA"),
+        ("COURBE", "consumption_load_curve", "kW"),
+    ),
+    "PRODUCTION": (
+        ("HIER", "daily_production", "kWh"),
+        ("MOIS", "monthly_production", "kWh"),
+        ("ANNÉE", "annual_production", "kWh"),
+        ("COURBE", "production_load_curve", "kW"),
+    ),
+}
+
+
+def _linky_display(page: Page, mode: str) -> str:
+    """Return what the card's display shows of the seeded meter's sensors, as the UI has them."""
+    entity_ids = [f"sensor.linky_{PRM}_{key}" for _, key, _ in LINKY_LINES[mode]]
+    states = page.evaluate(
+        """ids => ids.map(id => document.querySelector("home-assistant").hass.states[id].state)""",
+        entity_ids,
+    )
+    lines = [
+        f"{label} {float(state):.3f} {unit}"
+        for (label, _, unit), state in zip(LINKY_LINES[mode], states, strict=True)
+    ]
+    assert float(states[0]) > 0
+    return " ".join([mode, *lines])
+
+
+def _linky_card(page: Page, home_assistant: HomeAssistant, screens: Screens) -> None:
+    """The Linky card on the seeded Linky meter: yesterday's values, then production."""
+    page.goto(f"{home_assistant.url}/linky-meter/linky")
+    card = page.locator("smartmeter-linky-card")
+    screen = card.get_by_role("group", name="CONSOMMATION")
+    shown(screen, r"^CONSOMMATION HIER [1-9]")
+    shown(screen, f"^{re.escape(_linky_display(page, 'CONSOMMATION'))}$")
+    # The meter's colour by default, and a display as wide as the card, whatever the width.
+    linky = card.locator(".linky")
+    assert linky.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(163, 204, 40)"
+    card_box, screen_box = card.bounding_box(), screen.bounding_box()
+    assert card_box is not None
+    assert screen_box is not None
+    assert screen_box["width"] > 0.8 * card_box["width"]
+    screens.take(page, "linky-card")
+    card.get_by_role("button", name="Consumption or production").click()
+    shown(
+        card.get_by_role("group", name="PRODUCTION"),
+        f"^{re.escape(_linky_display(page, 'PRODUCTION'))}$",
+    )
+    _no_translation_error(page)
+    page.screenshot(path=screens.folder / "linky-card.png")
+    # Another colour, as the card's configuration gives it.
+    card.evaluate("card => card.setConfig({ color: '0, 94, 184' })")
+    expect(card.locator(".linky")).to_have_css("background-color", "rgb(0, 94, 184)")

@@ -21,6 +21,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from scripts import develop_seed
+from solarlog_simulator.demo import PLANT_ID, demo_portal
+from solarlog_simulator.portal import TOKEN_PATH
 
 from .meters import TELEGRAMS
 from .test_statistics import hourly
@@ -40,6 +42,7 @@ def auto_enable_custom_integrations(recorder_db_url: str, enable_custom_integrat
         (datetime(2026, 12, 5, 17, 0, tzinfo=UTC), 2 * 24 + 2),
     ],
 )
+@pytest.mark.usefixtures("socket_enabled")
 async def test_seeded_history_fills_the_energy_dashboard(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -48,6 +51,9 @@ async def test_seeded_history_fills_the_energy_dashboard(
     hours: int,
 ) -> None:
     config = Path(hass.config.config_dir)
+    # The demo portal of python -m solarlog_simulator, its plant installed three days ago.
+    portal = demo_portal(datetime.now(UTC).date() - timedelta(days=3))
+    solarlog_port = await portal.start()
 
     class SeededAt(datetime):
         """The clock the seed reads: the history ends at now."""
@@ -60,8 +66,12 @@ async def test_seeded_history_fills_the_energy_dashboard(
         patch.object(develop_seed, "HISTORY", timedelta(days=2)),
         patch.object(develop_seed, "datetime", SeededAt),
     ):
-        await hass.async_add_executor_job(develop_seed.main, config, 2001, TELEGRAMS / "v5.txt")
-    (seeded,) = json.loads((config / ".storage/core.config_entries").read_text())["data"]["entries"]
+        await hass.async_add_executor_job(
+            develop_seed.main, config, 2001, TELEGRAMS / "v5.txt", solarlog_port
+        )
+    seeded, plant = json.loads((config / ".storage/core.config_entries").read_text())["data"][
+        "entries"
+    ]
     assert seeded["data"]["port"] == 2001
     # A key to turn the API on with, as for a meter added through the UI.
     assert seeded["options"]["api_enabled"] is False
@@ -86,13 +96,37 @@ async def test_seeded_history_fills_the_energy_dashboard(
         subentries_data=seeded["subentries"],
     )
     entry.add_to_hass(hass)
+    # The Solar-Log plant, as the flow saves one, of the demo portal.
+    assert plant["data"] == {
+        "kind": "solarlog",
+        "portal": "demo",
+        "client_id": "demo-client",
+        "client_secret": "demo-secret",
+        "plant_id": PLANT_ID,
+        "api_url": f"http://127.0.0.1:{solarlog_port}",
+        "token_url": f"http://127.0.0.1:{solarlog_port}{TOKEN_PATH}",
+    }
+    plant_entry = MockConfigEntry(
+        domain=plant["domain"],
+        entry_id=plant["entry_id"],
+        title=plant["title"],
+        unique_id=plant["unique_id"],
+        minor_version=plant["minor_version"],
+        data=plant["data"],
+    )
+    plant_entry.add_to_hass(hass)
+    # Setting the first entry up sets the integration up, with both.
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     await async_wait_recording_done(hass)
     assert await async_setup_component(hass, "energy", {})
 
+    # Two tariffs, gas, the plant's solar production and its battery: statistics for each.
     validation = await async_validate(hass)
-    assert validation.as_dict()["energy_sources"] == [[], [], []]
+    assert validation.as_dict()["energy_sources"] == [[], [], [], [], []]
+    assert hass.states.get("sensor.demo_plant_solar_power") is not None
+    await hass.config_entries.async_unload(plant_entry.entry_id)
+    await portal.close()
     # The hours add up to what the meter counted, and the costs to the contract's prices.
     store = entry.runtime_data.store
     meter = entry.runtime_data.meter_id

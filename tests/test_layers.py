@@ -10,7 +10,17 @@ import sys
 import pytest
 
 COMPONENT = Path(__file__).parent.parent / "custom_components" / "smartmeter"
-HA_FREE = ("meter", "reader", "store", "api", "longterm", "pvoutput", "forward")
+HA_FREE = (
+    "meter",
+    "reader",
+    "store",
+    "api",
+    "longterm",
+    "pvoutput",
+    "forward",
+    "enedis",
+    "solarlog",
+)
 
 # Imports every module of a package with Home Assistant unavailable, and without running the
 # integration's __init__ (the glue): prints the integration's modules that got imported.

@@ -22,7 +22,6 @@ from homeassistant.components.energy.validate import async_validate
 from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
-    statistics_during_period,
 )
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
@@ -51,7 +50,7 @@ from custom_components.smartmeter.store.store import ReadingStore
 from meter_simulator.simulator import MeterSimulator
 from tests.common import wait_processed
 
-from .common import network_entry, setup_entry, until
+from .common import network_entry, setup_entry, statistic_rows, until
 from .meters import TcpMeter, telegram
 from .streams import (
     START,
@@ -120,19 +119,8 @@ async def rows(
     hass: HomeAssistant, key: str, object_id: str = OBJECT_ID
 ) -> list[tuple[datetime, float, float]]:
     """Return (start, state, sum) of every hour of a series."""
-    statistic_id = f"{DOMAIN}:{object_id}_{key}"
-    found = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2000, 1, 1, tzinfo=UTC),
-        None,
-        {statistic_id},
-        "hour",
-        None,
-        {"state", "sum"},
-    )
     result = []
-    for row in found.get(statistic_id, []):
+    for row in await statistic_rows(hass, f"{DOMAIN}:{object_id}_{key}"):
         state, total = row["state"], row["sum"]
         assert state is not None
         assert total is not None

@@ -11,6 +11,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_KIND, DOMAIN
+from .frontend import async_register_card
 from .kinds import entry_kind
 from .models import AnyConfigEntry
 from .services import async_setup_services
@@ -23,6 +24,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Serve the DSMR-reader compatible API (each request finds its meter by its key)."""
     async_register_views(hass)
     async_setup_services(hass)
+    await async_register_card(hass)
     return True
 
 

@@ -46,6 +46,8 @@ ISSUE_NO_TELEGRAMS: Final = "no_telegrams"
 # wrong (a new meter, or a new key), and Home Assistant asks for the right one.
 ISSUE_WRONG_KEY: Final = "wrong_key"
 WRONG_KEY_AFTER: Final = 3
+# The repair issue shown while a migration copies the readings of a meter's database.
+ISSUE_DATABASE_UPGRADE: Final = "database_upgrade"
 
 # Telegrams pushed through the API update the entities at most this often (seconds).
 PUSHED_UPDATE_EVERY: Final = 1.0

@@ -12,6 +12,7 @@ from .const import DOMAIN
 
 if TYPE_CHECKING:
     from .forward import Forwarder
+    from .kinds.linky.runtime import LinkyRuntime
     from .kinds.p1.coordinator import SmartMeterCoordinator
     from .statistics import LongTermStatistics
     from .store.store import ReadingStore
@@ -48,9 +49,17 @@ class SmartMeterData(EntryData):
     forwarder: Forwarder | None = None
 
 
-# An entry of any kind, and a P1 meter's.
+@dataclass(kw_only=True)
+class LinkyData(EntryData):
+    """A loaded Linky meter: its polls, data and statistics."""
+
+    runtime: LinkyRuntime
+
+
+# An entry of any kind, a P1 meter's and a Linky meter's.
 type AnyConfigEntry = ConfigEntry[EntryData]
 type SmartMeterConfigEntry = ConfigEntry[SmartMeterData]
+type LinkyConfigEntry = ConfigEntry[LinkyData]
 
 
 def loaded_meters(hass: HomeAssistant) -> list[SmartMeterConfigEntry]:

@@ -20,27 +20,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import fields
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from functools import partial
 from typing import Any, Final
 
-from homeassistant.components.recorder.models import (
-    StatisticData,
-)
-from homeassistant.components.recorder.statistics import (
-    async_add_external_statistics,
-    get_last_statistics,
-    statistics_during_period,
-)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.recorder import get_instance
-from homeassistant.helpers.storage import Store
 from sqlalchemy import Connection
 
 from .const import DOMAIN, LOGGER
+from .external_statistics import ExternalStatistics, StatisticsSettings
 from .longterm import (
     ALL_SERIES,
     CAPTURE_SERIES,
@@ -57,13 +48,12 @@ from .longterm import (
     chunk_end,
     compute,
     compute_captures,
-    exact_sum,
     history,
     hour_before,
     hour_floor,
     series_for,
 )
-from .statistic_metadata import series_metadata, statistic_object_id
+from .statistic_metadata import statistic_object_id
 from .store.model import CAPTURE_PLACES, CaptureKind, datetime_to_us, us_to_datetime
 from .store.records import EnergySupplierPrice
 from .store.schema import HOUR_US
@@ -78,8 +68,6 @@ RUNNING_HOUR_EVERY: Final = timedelta(minutes=5)
 # Bumped when the statistics computed from the same readings change: everything is made again.
 COMPUTATION_VERSION: Final = 1
 ISSUE_METER_REPLACED: Final = "meter_replaced"
-_STORAGE_VERSION: Final = 1
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class LongTermStatistics:
@@ -105,11 +93,16 @@ class LongTermStatistics:
         self._meter_id = meter_id
         self._contracts = contracts
         self._time_zone = time_zone
-        # By series key, as statistic_names gives them.
-        self._names = names
-        self._object_id = statistic_object_id(meter_id)
-        self._settings_store: Store[dict[str, Any]] = Store(
-            hass, _STORAGE_VERSION, f"{DOMAIN}.{entry_id}.statistics"
+        # names by series key, as statistic_names gives them.
+        self._recorded = ExternalStatistics(
+            hass, object_id=statistic_object_id(meter_id), title=title, names=names
+        )
+        self._settings = StatisticsSettings(
+            hass,
+            entry_id,
+            version=COMPUTATION_VERSION,
+            contracts=contracts,
+            time_zone=time_zone,
         )
         # The earliest time (µs) the readings changed at since the last update.
         self._changed_since: int | None = None
@@ -135,7 +128,7 @@ class LongTermStatistics:
 
     def statistic_id(self, series: Series) -> str:
         """Return the external statistic id of one of the meter's series."""
-        return f"{DOMAIN}:{self._object_id}_{series.key}"
+        return self._recorded.statistic_id(series)
 
     @callback
     def async_start(self) -> None:
@@ -200,43 +193,23 @@ class LongTermStatistics:
         async with self._lock:
             if not await get_instance(self._hass).async_db_ready:
                 return
-            saved = await self._settings_store.async_load()
-            if saved != self._settings():
+            if await self._settings.async_changed():
                 await self._async_import(None)
                 return
             # Each group from its last hour imported; all of it when it has none.
-            if await self._async_import_readings(await self._async_last_hour(ALL_SERIES[0])):
-                await self._settings_store.async_save(self._settings())
+            last = await self._recorded.async_last_hour(ALL_SERIES[0])
+            if await self._async_import_readings(last):
+                await self._settings.async_save()
             for kind, series in CAPTURE_SERIES.items():
                 # Without rows in the recorder, from the first capture on: nothing to clear.
-                last = await self._async_last_hour(series)
+                last = await self._recorded.async_last_hour(series)
                 await self._async_import_captures(kind, 0 if last is None else last)
-
-    async def _async_last_hour(self, series: Series) -> int | None:
-        """Return the start of the last hour of a series in the recorder (µs), None if none."""
-        statistic_id = self.statistic_id(series)
-        last = await get_instance(self._hass).async_add_executor_job(
-            get_last_statistics, self._hass, 1, statistic_id, False, set()
-        )
-        return round(last[statistic_id][0]["start"] * 1_000_000) if last else None
-
-    def _settings(self) -> dict[str, Any]:
-        """Return what the statistics depend on besides the readings."""
-        return {
-            "computation": COMPUTATION_VERSION,
-            "currency": self._hass.config.currency,
-            "time_zone": str(self._time_zone),
-            "contracts": [
-                {field.name: str(getattr(contract, field.name)) for field in fields(contract)}
-                for contract in self._contracts
-            ],
-        }
 
     async def _async_import(self, start: int | None) -> None:
         """Compute the hours from start (µs; None: all) and hand them to the recorder."""
         if await self._async_import_readings(start):
             # Made from the first hour on: with the settings of now.
-            await self._settings_store.async_save(self._settings())
+            await self._settings.async_save()
         for kind in CAPTURE_SERIES:
             await self._async_import_captures(kind, start)
 
@@ -253,9 +226,7 @@ class LongTermStatistics:
         if start is None or base is None:
             start, base = first, {}
             # Series that no longer exist (no contracts any more) go too.
-            get_instance(self._hass).async_clear_statistics(
-                [self.statistic_id(series) for series in ALL_SERIES]
-            )
+            self._recorded.clear(ALL_SERIES)
         accumulator = Accumulator(self._contracts, self._time_zone, base)
         await self._async_add_hours(
             partial(compute, accumulator=accumulator), chunk_end, start, end
@@ -268,7 +239,7 @@ class LongTermStatistics:
         base = None if start is None else await self._async_capture_sum_before(kind, start)
         bounds = await self._hass.async_add_executor_job(self._capture_history, kind)
         if start is None or base is None:
-            get_instance(self._hass).async_clear_statistics([self.statistic_id(series)])
+            self._recorded.clear((series,))
             if bounds is None:
                 return
             start, base = bounds[0], 0
@@ -302,7 +273,7 @@ class LongTermStatistics:
             )
             self._add(computed)
         # The next update reads back the sums these rows end with.
-        await get_instance(self._hass).async_block_till_done()
+        await self._recorded.async_flush()
 
     def _history(self) -> tuple[int, int] | None:
         with self._store.read() as connection:
@@ -337,7 +308,7 @@ class LongTermStatistics:
         if hour is None:
             return {}
         expected = series_for(gas=True, costs=bool(self._contracts))
-        sums = await self._async_recorded_sums(hour, expected)
+        sums = await self._recorded.async_sums_at(hour, expected)
         missing = {series for series in expected if series.key not in sums}
         if not missing:
             return sums
@@ -345,18 +316,8 @@ class LongTermStatistics:
         # in or before that hour, both start from 0 after it. Anything else missing is lost.
         if missing - {GAS, GAS_COST} or GAS not in missing:
             return None
-        gas_id = self.statistic_id(GAS)
-        earlier = await get_instance(self._hass).async_add_executor_job(
-            statistics_during_period,
-            self._hass,
-            _EPOCH,
-            us_to_datetime(hour + HOUR_US),
-            {gas_id},
-            "month",
-            None,
-            {"sum"},
-        )
-        return None if earlier.get(gas_id) else sums
+        earlier = await self._recorded.async_has_rows_until(GAS, hour + HOUR_US)
+        return None if earlier else sums
 
     async def _async_capture_sum_before(self, kind: CaptureKind, start: int) -> int | None:
         """Return the exact sum of the water or heat series before start (µs), from the recorder.
@@ -367,50 +328,15 @@ class LongTermStatistics:
         if hour is None:
             return 0
         series = CAPTURE_SERIES[kind]
-        return (await self._async_recorded_sums(hour, (series,))).get(series.key)
+        return (await self._recorded.async_sums_at(hour, (series,))).get(series.key)
 
     def _capture_hour_before(self, kind: CaptureKind, at: int) -> int | None:
         with self._store.read() as connection:
             return capture_hour_before(connection, self._meter_id, kind, at)
 
-    async def _async_recorded_sums(self, hour: int, series: tuple[Series, ...]) -> dict[str, int]:
-        """Return the exact sums the recorder holds for an hour (µs), by series key."""
-        by_id = {self.statistic_id(one): one for one in series}
-        stats = await get_instance(self._hass).async_add_executor_job(
-            statistics_during_period,
-            self._hass,
-            us_to_datetime(hour),
-            us_to_datetime(hour + HOUR_US),
-            set(by_id),
-            "hour",
-            None,
-            {"sum"},
-        )
-        sums: dict[str, int] = {}
-        for statistic_id, one in by_id.items():
-            rows = stats.get(statistic_id)
-            if rows and (value := rows[0].get("sum")) is not None:
-                sums[one.key] = exact_sum(one, value)
-        return sums
-
     @callback
     def _add(self, computed: Computed) -> None:
-        for series, rows in computed.rows.items():
-            async_add_external_statistics(
-                self._hass,
-                series_metadata(
-                    series,
-                    statistic_id=self.statistic_id(series),
-                    name=self._names.get(series.key, f"{{title}} {series.name}").replace(
-                        "{title}", self._title
-                    ),
-                    currency=self._hass.config.currency,
-                ),
-                [
-                    StatisticData(start=us_to_datetime(row.start), state=row.state, sum=row.sum)
-                    for row in rows
-                ],
-            )
+        self._recorded.add(computed)
         for replacement in computed.replacements:
             self._report(replacement)
 

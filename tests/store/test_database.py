@@ -48,6 +48,7 @@ from custom_components.smartmeter.store.model import (
 )
 from custom_components.smartmeter.store.schema import reading_count
 from custom_components.smartmeter.store.writer import COMMIT_EVERY
+from tests.store.versions import database_at_version
 
 METER = "01JCNF8MZ3Q4W6V5XK9T2B7H1D"
 OTHER = "01JCNF9A4R8S2P6M0E3G5Y7C9K"
@@ -722,12 +723,18 @@ def test_fresh_database_gets_the_latest_version(store: ReadingStore, store_url: 
             "schema_version",
             *VERSION_3_TABLES,
             "mbus_capture",
+            "meter",
+            "reading_id",
         }
-        columns = [column["name"] for column in schema.get_columns("dsmr_reading")]
-        assert columns == ["id", *FULL_ROW]
-        assert [index["column_names"] for index in schema.get_indexes("dsmr_reading")] == [
-            ["meter", "timestamp"]
+        columns = {column["name"] for column in schema.get_columns("dsmr_reading")}
+        assert columns == {"id", "meter_key", *FULL_ROW} - {"meter"}
+        # The rows are the primary key's B-tree: no second index.
+        assert schema.get_pk_constraint("dsmr_reading")["constrained_columns"] == [
+            "meter_key",
+            "timestamp",
+            "id",
         ]
+        assert schema.get_indexes("dsmr_reading") == []
 
 
 def test_reopening_is_a_no_op(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -840,15 +847,11 @@ def test_counts_add_whole_hours_and_count_partial_ones(store: ReadingStore) -> N
 
 
 def test_version_2_counts_the_readings_already_stored(store_url: str) -> None:
-    store = ReadingStore.open(store_url)
-    store.writer.submit(METER, [reading(minute) for minute in COUNTED_MINUTES]).result(10)
-    store.close()
-    # Back to version 1: the same readings, no counts (nor processing, version 3, nor
-    # captures, version 4).
-    with database(store_url) as connection:
-        for table in (*VERSION_3_TABLES, "reading_count", "mbus_capture"):
-            connection.execute(text(f"DROP TABLE {table}"))
-        connection.execute(text("UPDATE schema_version SET version = 1"))
+    # A version-1 database: readings, no counts (nor processing, version 3, nor captures,
+    # version 4), nor meter keys (version 5).
+    database_at_version(
+        store_url, 1, [reading_to_row(METER, reading(minute)) for minute in COUNTED_MINUTES]
+    )
 
     store = ReadingStore.open(store_url)
     try:

@@ -35,9 +35,11 @@ from custom_components.smartmeter.store import (
     StoredEnergySupplierPrice,
     writer as writer_module,
 )
+from custom_components.smartmeter.store.model import reading_to_row
 from custom_components.smartmeter.store.processing.run import Run
 from tests.common import wait_processed
-from tests.store.test_database import VERSION_3_TABLES, database
+from tests.store.test_database import database
+from tests.store.versions import database_at_version
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -1101,14 +1103,8 @@ def test_failed_processing_loses_nothing_and_is_retried(
 
 def test_readings_stored_before_processing_are_processed(store_url: str) -> None:
     readings = Meter(step=20, gas_minutes=5).run(EVENING)
-    store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
-    submit(store, METER, readings)
-    store.close()
-    # Back to version 2: the readings, nothing processed (nor captures, version 4).
-    with database(store_url) as connection:
-        for table in (*VERSION_3_TABLES, "mbus_capture"):
-            connection.execute(text(f"DROP TABLE {table}"))
-        connection.execute(text("UPDATE schema_version SET version = 2"))
+    # Version 2: the readings, nothing processed (nor captures, version 4).
+    database_at_version(store_url, 2, [reading_to_row(METER, r) for r in readings])
 
     store = ReadingStore.open(store_url, time_zone=AMSTERDAM)
     try:

@@ -12,9 +12,13 @@ from homeassistant.config_entries import ConfigEntry
 
 from ..const import CONF_KIND
 from .kind import EntryKind
+from .linky import LINKY
 from .p1 import P1_METER
+from .solarlog import SOLARLOG_PLANT
 
-KINDS: Final[dict[str, EntryKind[Any]]] = {kind.key: kind for kind in (P1_METER,)}
+KINDS: Final[dict[str, EntryKind[Any]]] = {
+    kind.key: kind for kind in (P1_METER, LINKY, SOLARLOG_PLANT)
+}
 # Entries from before there were kinds (config entry 1.2 and older) are P1 meters.
 ORIGINAL_KIND: Final = P1_METER
 

@@ -3,7 +3,7 @@
 Plain Python on the reading store's tables; no Home Assistant. hours.py finds each UTC hour's
 energy and gas by the meter's own timestamps, captures.py each hour's water and heat from the
 M-Bus meters' captures, series.py turns the hours into exact running sums of energy, gas, water,
-heat and costs.
+heat and costs, and also the hours a source other than the reading store gives (increments).
 """
 
 from .captures import (
@@ -34,10 +34,13 @@ from .series import (
     SCALE,
     Accumulator,
     Computed,
+    Increment,
+    Priced,
     Row,
     Series,
     compute,
     compute_captures,
+    compute_increments,
     exact_sum,
     series_for,
 )
@@ -55,6 +58,8 @@ __all__ = [
     "Computed",
     "Gas",
     "HourEnergy",
+    "Increment",
+    "Priced",
     "Replacement",
     "Row",
     "Series",
@@ -66,6 +71,7 @@ __all__ = [
     "chunk_end",
     "compute",
     "compute_captures",
+    "compute_increments",
     "exact_sum",
     "history",
     "hour_before",

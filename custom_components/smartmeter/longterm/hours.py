@@ -33,7 +33,7 @@ from typing import Final, Literal
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, literal, select, union
 
-from ..store.schema import HOUR_US, dsmr_reading, reading_count
+from ..store.schema import HOUR_US, dsmr_reading, meter_key, reading_count
 
 # Meter positions, in this order everywhere: Wh.
 ELECTRICITY: Final = (
@@ -152,7 +152,10 @@ def hour_before(connection: Connection, meter: str, at: int) -> int | None:
     end = at if hour * HOUR_US == at else (hour + 1) * HOUR_US
     reading = dsmr_reading.c
     first = connection.scalar(
-        select(reading.timestamp).where(reading.meter == meter).order_by(reading.timestamp).limit(1)
+        select(reading.timestamp)
+        .where(reading.meter_key == meter_key(meter))
+        .order_by(reading.timestamp)
+        .limit(1)
     )
     if first is None or first > end:
         return None
@@ -247,7 +250,7 @@ def _electricity_at(
     reading = dsmr_reading.c
     columns = [*(reading[name] for name in ELECTRICITY)]
     columns += [reading.extra_device_timestamp, reading.extra_device_delivered]
-    mine = reading.meter == meter
+    mine = reading.meter_key == meter_key(meter)
     row = connection.execute(
         select(*columns)
         .where(mine, reading.timestamp <= at)
@@ -263,13 +266,13 @@ def _electricity_at(
     return _electricity(row[:4]), _gas_of(row[4], row[5])
 
 
-def _later_gas_id(meter: str, at: ColumnElement[int]) -> Select[tuple[int]]:
-    """Return the reading that shows the first capture at or after at, within the gas window."""
+def _later_gas(meter: str, at: ColumnElement[int]) -> Select[tuple[int, int]]:
+    """Return the first capture at or after at that a reading within the gas window shows."""
     later = dsmr_reading.alias("later")
     return (
-        select(later.c.id)
+        select(later.c.extra_device_timestamp, later.c.extra_device_delivered)
         .where(
-            later.c.meter == meter,
+            later.c.meter_key == meter_key(meter),
             later.c.timestamp >= at,
             later.c.timestamp < at + literal(GAS_WINDOW_US),
             later.c.extra_device_timestamp >= at,
@@ -284,12 +287,7 @@ def _gas_at(connection: Connection, meter: str, at: int, shown: Gas | None) -> G
     """Return G(at), given the gas the last reading at or before at shows."""
     if shown is None:
         return None
-    reading = dsmr_reading.c
-    later = connection.execute(
-        select(reading.extra_device_timestamp, reading.extra_device_delivered).where(
-            reading.id == _later_gas_id(meter, literal(at)).scalar_subquery()
-        )
-    ).first()
+    later = connection.execute(_later_gas(meter, literal(at))).first()
     if later is not None and later[0] == at:
         return Gas(later[0], later[1])
     return shown
@@ -311,61 +309,55 @@ def _boundaries(
     hours = union(starts, ends).subquery()
     reading = dsmr_reading.alias("reading")
     at = hours.c.hour * literal(HOUR_US)
-    last_id = (
-        select(reading.c.id)
-        .where(reading.c.meter == meter, reading.c.timestamp <= at)
+    last_reading = (
+        select(reading.c.timestamp, reading.c.id)
+        .where(reading.c.meter_key == meter_key(meter), reading.c.timestamp <= at)
         .order_by(reading.c.timestamp.desc(), reading.c.id.desc())
         .limit(1)
-        .scalar_subquery()
     )
-    last = select(hours.c.hour, last_id.label("last_id")).subquery()
+    # The primary key of the last reading, without its meter key: one column per subquery.
+    last = select(
+        hours.c.hour,
+        *(
+            last_reading.with_only_columns(column).scalar_subquery().label(f"last_{column.name}")
+            for column in last_reading.selected_columns
+        ),
+    ).subquery()
     row = dsmr_reading.c
-    boundary_at = last.c.hour * literal(HOUR_US)
+    later_gas = _later_gas(meter, last.c.hour * literal(HOUR_US))
     # Only a reading that shows gas makes the seek for a later capture worth it.
-    later_id = case(
-        (
-            and_(row.extra_device_timestamp.is_not(None), row.extra_device_delivered != 0),
-            _later_gas_id(meter, boundary_at).scalar_subquery(),
-        )
-    )
+    shows_gas = and_(row.extra_device_timestamp.is_not(None), row.extra_device_delivered != 0)
     rows = connection.execute(
         select(
             last.c.hour,
             *(row[name] for name in ELECTRICITY),
             row.extra_device_timestamp,
             row.extra_device_delivered,
-            later_id.label("later_id"),
+            *(
+                case((shows_gas, later_gas.with_only_columns(column).scalar_subquery())).label(
+                    f"later_{index}"
+                )
+                for index, column in enumerate(later_gas.selected_columns)
+            ),
         )
-        .join_from(last, dsmr_reading, row.id == last.c.last_id)
+        .join_from(
+            last,
+            dsmr_reading,
+            and_(
+                row.meter_key == meter_key(meter),
+                row.timestamp == last.c.last_timestamp,
+                row.id == last.c.last_id,
+            ),
+        )
         .order_by(last.c.hour)
     ).all()
-    later_ids = [item.later_id for item in rows if item.later_id is not None]
-    later_gas = _gas_by_id(connection, later_ids)
     for item in rows:
         yield _Boundary(
             time=item.hour * HOUR_US,
             electricity=_electricity(item[1:5]),
             reading_gas=_gas_of(item.extra_device_timestamp, item.extra_device_delivered),
-            later_gas=None if item.later_id is None else later_gas[item.later_id],
+            later_gas=None if item.later_0 is None else Gas(item.later_0, item.later_1),
         )
-
-
-# Ids per statement: well below SQLite's and PostgreSQL's limits on parameters.
-_IDS_PER_QUERY: Final = 1000
-
-
-def _gas_by_id(connection: Connection, ids: Sequence[int]) -> dict[int, Gas]:
-    reading = dsmr_reading.c
-    found: dict[int, Gas] = {}
-    for first in range(0, len(ids), _IDS_PER_QUERY):
-        chunk = ids[first : first + _IDS_PER_QUERY]
-        for reading_id, captured, position in connection.execute(
-            select(
-                reading.id, reading.extra_device_timestamp, reading.extra_device_delivered
-            ).where(reading.id.in_(chunk))
-        ).tuples():
-            found[reading_id] = Gas(captured, position)
-    return found
 
 
 def _rises(
@@ -378,7 +370,11 @@ def _rises(
     reading = dsmr_reading.c
     rows = connection.execute(
         select(reading.timestamp, *(reading[name] for name in ELECTRICITY))
-        .where(reading.meter == meter, reading.timestamp > after, reading.timestamp <= until)
+        .where(
+            reading.meter_key == meter_key(meter),
+            reading.timestamp > after,
+            reading.timestamp <= until,
+        )
         .order_by(reading.timestamp, reading.id)
     ).tuples()
     used = [0, 0, 0, 0]
@@ -405,7 +401,7 @@ def _first_gas(connection: Connection, meter: str, after: int, until: int) -> Ga
     row = connection.execute(
         select(reading.extra_device_timestamp, reading.extra_device_delivered)
         .where(
-            reading.meter == meter,
+            reading.meter_key == meter_key(meter),
             reading.timestamp > after,
             reading.timestamp <= until,
             reading.extra_device_timestamp.is_not(None),

@@ -8,7 +8,7 @@ value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from decimal import Decimal
@@ -104,6 +104,32 @@ class Row:
 
 
 @dataclass(frozen=True, slots=True)
+class Increment:
+    """What a source measured in one hour (or a day filed at its first hour): by series key.
+
+    Amounts in the smallest unit of each series' kind (Wh for energy); ``states`` the positions
+    at the hour's end where the source has a meter's (else a row's state is its running total).
+    """
+
+    start: int
+    used: Mapping[str, int]
+    states: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """A cost series of an energy series: its energy at the price of a position of ELECTRICITY.
+
+    The positions are those of the energy contracts' prices: 0 and 1 delivered (tariff 1, 2), 2
+    and 3 returned.
+    """
+
+    series: Series
+    energy: Series
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
 class _Prices:
     """A day's prices in millionths per kWh (by position of hours.ELECTRICITY) and per m³."""
 
@@ -165,6 +191,26 @@ class Accumulator:
             rows.append((GAS_COST, self._row(GAS_COST, hour.start, hour.gas * prices.gas, None)))
         return rows
 
+    def add_increment(
+        self, increment: Increment, series: Sequence[Series], priced: Sequence[Priced]
+    ) -> list[tuple[Series, Row]]:
+        """Add an hour of a source's increments; return its row of each series it has."""
+        rows = []
+        for one in series:
+            used = increment.used.get(one.key)
+            if used is not None:
+                state = increment.states.get(one.key)
+                rows.append((one, self._row(one, increment.start, used, state)))
+        prices = self._day_prices(increment.start) if self._contracts else None
+        if prices is None:
+            return rows
+        for cost in priced:
+            used = increment.used.get(cost.energy.key)
+            if used is not None:
+                amount = used * prices.electricity[cost.position]
+                rows.append((cost.series, self._row(cost.series, increment.start, amount, None)))
+        return rows
+
     def add_captures(self, series: Series, hour: CaptureHour) -> Row:
         """Add an hour of water or heat; return its row."""
         return self._row(series, hour.start, hour.used, hour.position)
@@ -223,6 +269,20 @@ def compute(
         for series, row in accumulator.add(hour):
             computed.rows.setdefault(series, []).append(row)
         computed.replacements.extend(hour.replacements)
+    return computed
+
+
+def compute_increments(
+    accumulator: Accumulator,
+    increments: Iterable[Increment],
+    series: Sequence[Series],
+    priced: Sequence[Priced],
+) -> Computed:
+    """Add a source's hours to the accumulator, in order; return their rows."""
+    computed = Computed()
+    for increment in increments:
+        for one, row in accumulator.add_increment(increment, series, priced):
+            computed.rows.setdefault(one, []).append(row)
     return computed
 
 

@@ -1,24 +1,37 @@
 """What a commit of readings writes besides them, and its statements compiled once.
 
-The readings' hour counts, a partial update of the meter's statistics and the captures worth
-keeping; the facade's statistics updates use the same statements.
+The readings' ids and meter keys, their hour counts, a partial update of the meter's statistics
+and the captures worth keeping; the facade's statistics updates use the same statements.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, cast
 
 from sqlalchemy import Connection, Engine, Select, Table, bindparam, insert, select, update
 
-from .driver import DriverStatement, execute
+from .driver import DriverStatement, execute, returned
 from .model import StatisticsValue, datetime_to_us
-from .schema import HOUR_US, dsmr_reading, mbus_capture, meter_statistics, reading_count
+from .schema import (
+    HOUR_US,
+    dsmr_reading,
+    mbus_capture,
+    meter_statistics,
+    meters,
+    reading_count,
+    reading_id,
+)
 from .sql import upsert
 
-_INSERT_READING: Final = insert(dsmr_reading).returning(dsmr_reading.c.id)
+# Takes the next ids, returning the last of them.
+_TAKE_IDS: Final = (
+    update(reading_id)
+    .values(last=reading_id.c.last + bindparam("ids"))
+    .returning(reading_id.c.last)
+)
 # Adds to an hour's count.
 _ADD_TO_COUNT: Final = (
     update(reading_count)
@@ -41,8 +54,9 @@ class CommitStatements:
         """Compile for the engine's dialect."""
         self._dialect = engine.dialect
         self.insert_reading = DriverStatement(
-            _INSERT_READING, self._dialect, _columns(dsmr_reading, "id")
+            insert(dsmr_reading), self._dialect, _columns(dsmr_reading)
         )
+        self.take_ids = DriverStatement(_TAKE_IDS, self._dialect)
         self.add_to_count = DriverStatement(_ADD_TO_COUNT, self._dialect)
         self.insert_capture = DriverStatement(
             upsert(engine, mbus_capture).on_conflict_do_nothing(),
@@ -63,6 +77,41 @@ class CommitStatements:
 
 def _columns(table: Table, *leaving_out: str) -> list[str]:
     return [column.key for column in table.columns if column.key not in leaving_out]
+
+
+def insert_readings(
+    connection: Connection,
+    statements: CommitStatements,
+    rows: list[dict[str, object]],
+    keys: Mapping[str, int],
+) -> list[int]:
+    """Insert dsmr_reading rows of meters with keys, giving each the next id; return the ids.
+
+    Sets each row's id and meter_key.
+    """
+    if not rows:
+        return []
+    last = cast(int, returned(connection, statements.take_ids, {"ids": len(rows)}))
+    ids = list(range(last - len(rows) + 1, last + 1))
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
+        row["meter_key"] = keys[cast(str, row["meter"])]
+        execute(connection, statements.insert_reading, row)
+    return ids
+
+
+def add_meter_keys(
+    connection: Connection, known: Mapping[str, int], names: Iterable[str]
+) -> dict[str, int]:
+    """Return the keys of meters, known ones and those read or made in the transaction."""
+    keys = dict(known)
+    for meter in sorted(set(names) - keys.keys()):
+        # ON CONFLICT, should another writer add the meter meanwhile.
+        connection.execute(upsert(connection, meters).values(meter=meter).on_conflict_do_nothing())
+        keys[meter] = connection.execute(
+            select(meters.c.key).where(meters.c.meter == meter)
+        ).scalar_one()
+    return keys
 
 
 def count_readings(

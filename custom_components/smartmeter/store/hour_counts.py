@@ -20,6 +20,7 @@ from .schema import (
     dsmr_reading,
     electricity_consumption,
     gas_consumption,
+    meter_key,
     reading_count,
     record_count,
 )
@@ -56,7 +57,10 @@ def in_range(
 ) -> list[ColumnElement[bool]]:
     """Return the conditions of a meter's rows from low to high (inclusive, µs)."""
     table = counted.table
-    conditions = [table.c.meter == meter]
+    # Readings name their meter by its key.
+    conditions = [
+        table.c.meter_key == meter_key(meter) if table is dsmr_reading else table.c.meter == meter
+    ]
     if low is not None:
         conditions.append(table.c[counted.time] >= low)
     if high is not None:

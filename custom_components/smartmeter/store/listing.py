@@ -186,8 +186,7 @@ def list_readings(
         low, high, offset = seek(
             connection, READINGS, meter, low, high, offset=offset, descending=descending
         )
-    # Both use the (meter, timestamp) index; SQLite's holds the id too, as the rowid,
-    # and PostgreSQL sorts the rare readings of equal timestamp by id (incremental sort).
+    # The order of the readings' primary key (meter_key, timestamp, id), on both databases.
     page = (
         select(dsmr_reading)
         .where(*in_range(READINGS, meter, low, high))

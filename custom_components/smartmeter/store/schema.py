@@ -15,25 +15,57 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
+    ScalarSelect,
+    SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
+    select,
 )
 
 metadata: Final = MetaData()
 
 # SQLite makes only an INTEGER primary key an alias of the rowid; BIGINT would add a second key.
-_ID: Final = BigInteger().with_variant(Integer, "sqlite")
+ROW_ID: Final = BigInteger().with_variant(Integer, "sqlite")
 
-# Columns follow DSMR-reader's serializer order, so the API can emit rows as they come.
+# Each meter's id (its equipment identifier) once (version 5): readings name their meter by its
+# small key, not by a string of 32 characters or more in every row.
+meters: Final = Table(
+    "meter",
+    metadata,
+    Column("key", SmallInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("meter", String(64), nullable=False, unique=True),
+)
+
+
+def meter_key(meter: str) -> ScalarSelect[int]:
+    """Return the key of a meter's readings, for a condition (NULL for a meter without any)."""
+    return select(meters.c.key).where(meters.c.meter == meter).scalar_subquery()
+
+
+# One row: the highest id given to a reading (version 5). Readings keep DSMR-reader's ids, which
+# the API shows and orders by, but not as their primary key: the writer takes the next ones here.
+reading_id: Final = Table(
+    "reading_id",
+    metadata,
+    Column("last", BigInteger, primary_key=True, autoincrement=False),
+)
+
+# DSMR-reader's DsmrReading (version 5). The rows are the B-tree of (meter_key, timestamp, id):
+# on SQLite the table itself (WITHOUT ROWID), with no rowid and no second index; on PostgreSQL
+# the primary key's index. The id only breaks ties between readings of equal timestamp.
+# The columns go from 8 to 4 to 2 bytes wide, so that PostgreSQL pads none of them; SQLite
+# stores every integer in as few bytes as its value needs, and none for 0, 1 and null.
 dsmr_reading: Final = Table(
     "dsmr_reading",
     metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("meter", String(64), nullable=False),
     # Microseconds since the Unix epoch, UTC.
     Column("timestamp", BigInteger, nullable=False),
+    Column("id", BigInteger, nullable=False, autoincrement=False),
+    # Gas: microseconds since the epoch, and dm³.
+    Column("extra_device_timestamp", BigInteger),
     # Meter positions in Wh.
     Column("electricity_delivered_1", Integer, nullable=False),
     Column("electricity_returned_1", Integer, nullable=False),
@@ -45,20 +77,21 @@ dsmr_reading: Final = Table(
     Column("phase_currently_delivered_l1", Integer),
     Column("phase_currently_delivered_l2", Integer),
     Column("phase_currently_delivered_l3", Integer),
-    # Gas: microseconds since the epoch, and dm³.
-    Column("extra_device_timestamp", BigInteger),
     Column("extra_device_delivered", Integer),
     Column("phase_currently_returned_l1", Integer),
     Column("phase_currently_returned_l2", Integer),
     Column("phase_currently_returned_l3", Integer),
-    # Voltage in dV, current in A.
-    Column("phase_voltage_l1", Integer),
-    Column("phase_voltage_l2", Integer),
-    Column("phase_voltage_l3", Integer),
+    # Current in A: a telegram may hold any 32-bit integer.
     Column("phase_power_current_l1", Integer),
     Column("phase_power_current_l2", Integer),
     Column("phase_power_current_l3", Integer),
-    Index("ix_dsmr_reading_meter_timestamp", "meter", "timestamp"),
+    Column("meter_key", SmallInteger, nullable=False),
+    # Voltage in dV: below 1,000 V, as DSMR-reader's decimal(4, 1).
+    Column("phase_voltage_l1", SmallInteger),
+    Column("phase_voltage_l2", SmallInteger),
+    Column("phase_voltage_l3", SmallInteger),
+    PrimaryKeyConstraint("meter_key", "timestamp", "id", name="dsmr_reading_key"),
+    sqlite_with_rowid=False,
 )
 
 # Readings per meter and UTC hour (hours since the Unix epoch, rounded down), kept by the writer in
@@ -103,7 +136,7 @@ meter_statistics: Final = Table(
 electricity_consumption: Final = Table(
     "electricity_consumption",
     metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
     Column("meter", String(64), nullable=False),
     # The end of the minute, µs.
     Column("read_at", BigInteger, nullable=False),
@@ -131,7 +164,7 @@ electricity_consumption: Final = Table(
 gas_consumption: Final = Table(
     "gas_consumption",
     metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
     Column("meter", String(64), nullable=False),
     Column("read_at", BigInteger, nullable=False),
     # dm³.
@@ -146,7 +179,7 @@ gas_consumption: Final = Table(
 quarter_hour_peak: Final = Table(
     "quarter_hour_peak",
     metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
     Column("meter", String(64), nullable=False),
     Column("read_at_start", BigInteger, nullable=False),
     Column("read_at_end", BigInteger, nullable=False),
@@ -161,7 +194,7 @@ quarter_hour_peak: Final = Table(
 hour_statistics: Final = Table(
     "hour_statistics",
     metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
     Column("meter", String(64), nullable=False),
     Column("hour_start", BigInteger, nullable=False),
     Column("electricity1", Integer, nullable=False),
@@ -175,7 +208,7 @@ hour_statistics: Final = Table(
 day_statistics: Final = Table(
     "day_statistics",
     metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
     Column("meter", String(64), nullable=False),
     Column("day", Date, nullable=False),
     Column("electricity1", Integer, nullable=False),
@@ -208,7 +241,7 @@ day_statistics: Final = Table(
 energy_supplier_price: Final = Table(
     "energy_supplier_price",
     metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
     Column("meter", String(64), nullable=False),
     Column("start", Date, nullable=False),
     Column("end", Date, nullable=False),

@@ -22,7 +22,7 @@ from .errors import DuplicateDay, StoreError
 from .frozen import frozen_file
 from .hour_counts import READINGS, count_in_range, in_range
 from .listing import FilterOperator, Record, list_readings, record_queries
-from .migrations import migrate
+from .migrations import Progress, migrate
 from .model import (
     MeterStatistics,
     StatisticsValue,
@@ -51,6 +51,7 @@ from .schema import (
     day_statistics,
     dsmr_reading,
     gas_consumption,
+    meter_key,
     meter_statistics,
     processing_state,
 )
@@ -78,18 +79,25 @@ class ReadingStore:
 
     @classmethod
     def open(
-        cls, url: str, *, time_zone: tzinfo = UTC, max_queue: int = DEFAULT_MAX_QUEUE
+        cls,
+        url: str,
+        *,
+        time_zone: tzinfo = UTC,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        progress: Progress | None = None,
     ) -> ReadingStore:
         """Connect to a SQLAlchemy URL and bring its schema up to date.
 
         For example sqlite:////config/smartmeter.db (WAL mode) or
         postgresql+psycopg://user:password@host/database. Day statistics are made for local
-        days in time_zone. Raises StoreError for anything else, an unreachable database or one
-        written by a newer release.
+        days in time_zone. A migration that copies the readings calls progress after each
+        chunk (see migrations.migrate); an interrupted one resumes on the next open. Raises
+        StoreError for anything else, an unreachable database or one written by a newer
+        release.
         """
         engine = open_engine(url)
         try:
-            migrate(engine)
+            migrate(engine, progress)
         except SQLAlchemyError as err:
             engine.dispose()
             raise StoreError(f"cannot use the reading database {engine.url}: {err}") from err
@@ -185,7 +193,7 @@ class ReadingStore:
             row = (
                 connection.execute(
                     select(dsmr_reading)
-                    .where(dsmr_reading.c.meter == meter)
+                    .where(dsmr_reading.c.meter_key == meter_key(meter))
                     .order_by(dsmr_reading.c.timestamp.desc(), dsmr_reading.c.id.desc())
                     .limit(1)
                 )

@@ -20,8 +20,16 @@ from typing import Any, Final, cast
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from .commit import CaptureKey, CommitStatements, count_readings, new_captures, update_statistics
-from .driver import execute_many, returned
+from .commit import (
+    CaptureKey,
+    CommitStatements,
+    add_meter_keys,
+    count_readings,
+    insert_readings,
+    new_captures,
+    update_statistics,
+)
+from .driver import execute_many
 from .errors import StoreBusy, StoreError
 from .model import (
     Capture,
@@ -116,6 +124,8 @@ class GroupCommitWriter:
         # The newest committed capture (time, value) per meter, kind and channel: what a
         # capture must differ from to be worth writing.
         self._newest_captures: dict[tuple[str, str, int], tuple[int, int]] = {}
+        # The key of each meter with committed readings.
+        self._meter_keys: dict[str, int] = {}
         # Set to end the current hold (see hold()).
         self._resumed: threading.Event | None = None
         self._thread = threading.Thread(target=self._run, name="smartmeter-store-writer")
@@ -363,7 +373,7 @@ class GroupCommitWriter:
 
     def _commit(self, submissions: list[_Submission]) -> None:
         try:
-            ids, captures, newest = self._write(submissions)
+            ids, captures, newest, keys = self._write(submissions)
         except (OperationalError, InterfaceError) as err:
             # The database itself is failing: retrying each submission would only wait longer.
             for submission in submissions:
@@ -382,6 +392,7 @@ class GroupCommitWriter:
                 submission.future.set_result(ids[start:end])
                 start = end
             self._newest_captures = newest
+            self._meter_keys = keys
             if self._processor is not None:
                 self._processor.readings_written(
                     row for submission in submissions for row in submission.rows
@@ -412,8 +423,13 @@ class GroupCommitWriter:
 
     def _write(
         self, submissions: list[_Submission]
-    ) -> tuple[list[int], list[dict[str, object]], dict[CaptureKey, tuple[int, int]]]:
-        """Commit submissions; return the readings' ids, the captures written, the newest ones."""
+    ) -> tuple[
+        list[int], list[dict[str, object]], dict[CaptureKey, tuple[int, int]], dict[str, int]
+    ]:
+        """Commit submissions.
+
+        Return the readings' ids, the captures written, the newest captures and the meter keys.
+        """
         rows = [row for submission in submissions for row in submission.rows]
         captures, newest = new_captures(
             [row for submission in submissions for row in submission.captures],
@@ -427,10 +443,13 @@ class GroupCommitWriter:
         statements = self.statements
         with self._engine.begin() as connection:
             self._transactions += 1
-            ids = [returned(connection, statements.insert_reading, row) for row in rows]
+            keys = self._meter_keys
+            if rows:
+                keys = add_meter_keys(connection, keys, (s.meter for s in submissions if s.rows))
+            ids = insert_readings(connection, statements, rows, keys)
             count_readings(connection, statements, rows)
             for meter, values in statistics.items():
                 update_statistics(connection, statements, meter, values)
             if captures:
                 execute_many(connection, statements.insert_capture, captures)
-        return ids, captures, newest
+        return ids, captures, newest, keys

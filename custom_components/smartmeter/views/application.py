@@ -95,10 +95,8 @@ class StatusView(V2View):
 
     async def _status(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
         hass = request.app[KEY_HASS]
-        coordinator = entry.runtime_data
-        facts = await hass.async_add_executor_job(
-            _status_facts, coordinator.store, coordinator.meter_id
-        )
+        meter = entry.runtime_data
+        facts = await hass.async_add_executor_job(_status_facts, meter.store, meter.meter_id)
         return json_response(status_json(facts, dt_util.utcnow()))
 
 

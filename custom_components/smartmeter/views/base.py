@@ -164,11 +164,11 @@ class NowView(V2View):
 
     async def _get(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
         hass = request.app[KEY_HASS]
-        coordinator = entry.runtime_data
+        meter = entry.runtime_data
         body = await hass.async_add_executor_job(
             self.body,
-            coordinator.store,
-            coordinator.meter_id,
+            meter.store,
+            meter.meter_id,
             dt_util.utcnow(),
             local_tz(hass),
             request_language(request.headers.get("Accept-Language")),

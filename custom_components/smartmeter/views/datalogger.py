@@ -64,11 +64,9 @@ class DsmrReadingView(ListView):
         except ValidationFailed as err:
             return json_response(err.body, 400)
         reading = Reading(**asdict(validated))
-        coordinator = entry.runtime_data
+        meter = entry.runtime_data
         try:
-            ids = await asyncio.wrap_future(
-                coordinator.store.writer.submit(coordinator.meter_id, [reading])
-            )
+            ids = await asyncio.wrap_future(meter.store.writer.submit(meter.meter_id, [reading]))
         except StoreBusy:
             return json_response({"detail": "Too many readings queued; try again later."}, 503)
         stored = StoredReading(id=ids[0], **asdict(reading))
@@ -85,10 +83,8 @@ class MeterStatisticsView(V2View):
 
     async def _retrieve(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
         hass = request.app[KEY_HASS]
-        coordinator = entry.runtime_data
-        statistics = await hass.async_add_executor_job(
-            coordinator.store.get_statistics, coordinator.meter_id
-        )
+        meter = entry.runtime_data
+        statistics = await hass.async_add_executor_job(meter.store.get_statistics, meter.meter_id)
         return json_response(meter_statistics_json(statistics, local_tz(hass)))
 
     async def _update(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
@@ -101,9 +97,9 @@ class MeterStatisticsView(V2View):
             values = validate_statistics_patch(data, tz, form=is_form(data), strict_dst=True)
         except ValidationFailed as err:
             return json_response(err.body, 400)
-        coordinator = entry.runtime_data
+        meter = entry.runtime_data
         statistics = await hass.async_add_executor_job(
-            partial(coordinator.store.update_statistics, coordinator.meter_id, **values)
+            partial(meter.store.update_statistics, meter.meter_id, **values)
         )
         return json_response(meter_statistics_json(statistics, tz))
 

@@ -41,11 +41,9 @@ class TodayView(V2View):
 
     async def _today(self, request: web.Request, entry: SmartMeterConfigEntry) -> web.Response:
         hass = request.app[KEY_HASS]
-        coordinator = entry.runtime_data
+        meter = entry.runtime_data
         today = dt_util.now(local_tz(hass)).date()
-        body = await hass.async_add_executor_job(
-            _today, coordinator.store, coordinator.meter_id, today
-        )
+        body = await hass.async_add_executor_job(_today, meter.store, meter.meter_id, today)
         return json_response(body)
 
 

@@ -100,8 +100,6 @@ class ListView(V2View):
             page = page_query(request, self.route, tz)
         except ParamError as err:
             return json_response(err.body, 400)
-        coordinator = entry.runtime_data
-        body = await hass.async_add_executor_job(
-            self._page, coordinator.store, coordinator.meter_id, page, tz
-        )
+        meter = entry.runtime_data
+        body = await hass.async_add_executor_job(self._page, meter.store, meter.meter_id, page, tz)
         return json_response(body)

@@ -87,13 +87,13 @@ class DayStatisticsView(RecordListView):
         data = await request_data(request)
         if isinstance(data, web.Response):
             return data
-        coordinator = entry.runtime_data
+        meter = entry.runtime_data
         try:
             body = await hass.async_add_executor_job(
                 partial(
                     _add_day,
-                    coordinator.store,
-                    coordinator.meter_id,
+                    meter.store,
+                    meter.meter_id,
                     data,
                     local_tz(hass),
                     form=is_form(data),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 import os
 from pathlib import Path
@@ -57,9 +56,16 @@ def encrypt(plain: bytes, key: str = KEY) -> bytes:
     return b"\xdb\x08" + system_title + b"\x82" + len(body).to_bytes(2, "big") + body
 
 
+async def _p1_flow(hass: HomeAssistant) -> ConfigFlowResult:
+    """Start adding a P1 meter: its choice in the menu of kinds."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "p1"})
+
+
 async def test_user_step_starts_the_only_kind(hass: HomeAssistant) -> None:
     """With one kind of entry, adding one asks straight away how the P1 meter is connected."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    with patch.dict(KINDS, {"p1": KINDS["p1"]}, clear=True):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert (result["type"], result["step_id"], result["menu_options"]) == (
         FlowResultType.MENU,
         "p1",
@@ -67,18 +73,15 @@ async def test_user_step_starts_the_only_kind(hass: HomeAssistant) -> None:
     )
 
 
-async def test_user_step_is_a_menu_of_kinds_once_there_are_several(hass: HomeAssistant) -> None:
-    """A second kind in the registry makes the user step a menu; a choice starts its steps."""
-    with patch.dict(KINDS, {"other": replace(KINDS["p1"], key="other")}):
-        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-        assert (result["type"], result["step_id"], result["menu_options"]) == (
-            FlowResultType.MENU,
-            "user",
-            ["p1", "other"],
-        )
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"next_step_id": "p1"}
-        )
+async def test_user_step_is_a_menu_of_kinds(hass: HomeAssistant) -> None:
+    """With several kinds, the user step is a menu of them; a choice starts its steps."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert (result["type"], result["step_id"], result["menu_options"]) == (
+        FlowResultType.MENU,
+        "user",
+        ["p1", "linky", "solarlog"],
+    )
+    result = await _p1_flow(hass)
     assert (result["type"], result["step_id"]) == (FlowResultType.MENU, "p1")
 
 
@@ -99,7 +102,7 @@ async def repeating(socket_enabled: None) -> AsyncIterator[TcpMeter]:
 
 
 async def _network_flow(hass: HomeAssistant, port: int) -> ConfigFlowResult:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _p1_flow(hass)
     assert result["type"] is FlowResultType.MENU
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "network"}
@@ -258,7 +261,7 @@ async def test_encrypted_meter_asks_for_key(
 
 async def serial_flow(hass: HomeAssistant, device: str) -> ConfigFlowResult:
     """Start adding a meter on a serial port; return what listening to it gave."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _p1_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "serial"}
     )
@@ -306,7 +309,7 @@ async def test_serial_missing_port(hass: HomeAssistant) -> None:
 
 async def test_push_only(hass: HomeAssistant) -> None:
     """Push only: no reader, just a named entry."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _p1_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "push"}
     )

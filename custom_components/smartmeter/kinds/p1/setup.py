@@ -12,7 +12,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +24,8 @@ from ...const import (
     CONF_RETENTION_HOURS,
     CONF_SPECIFICATION,
     DOMAIN,
+    ISSUE_DATABASE_UPGRADE,
+    LOGGER,
     RETENTION_INTERVAL,
     RETENTION_OFF,
 )
@@ -69,9 +71,18 @@ async def async_setup_meter(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
         )
     url = entry.options.get(CONF_DATABASE_URL) or default_database_url(hass, entry)
     # Day statistics are for local days, as DSMR-reader's TIME_ZONE.
-    store = await _async_database_step(
-        hass, partial(ReadingStore.open, url, time_zone=dt_util.get_default_time_zone())
-    )
+    try:
+        store = await _async_database_step(
+            hass,
+            partial(
+                ReadingStore.open,
+                url,
+                time_zone=dt_util.get_default_time_zone(),
+                progress=_upgrade_progress(hass, entry),
+            ),
+        )
+    finally:
+        ir.async_delete_issue(hass, DOMAIN, _upgrade_issue_id(entry))
     decoder = TelegramDecoder(specification, entry.data.get(CONF_ENCRYPTION_KEY))
     coordinator = SmartMeterCoordinator(hass, entry, specification, decoder, store)
     data = entry.runtime_data = SmartMeterData(
@@ -140,6 +151,37 @@ def _start_retention(hass: HomeAssistant, entry: SmartMeterConfigEntry, age: tim
         await hass.async_add_executor_job(data.store.apply_retention, data.meter_id, older_than)
 
     entry.async_on_unload(async_track_time_interval(hass, _async_thin, RETENTION_INTERVAL))
+
+
+def _upgrade_issue_id(entry: ConfigEntry) -> str:
+    return f"{ISSUE_DATABASE_UPGRADE}_{entry.entry_id}"
+
+
+def _upgrade_progress(hass: HomeAssistant, entry: ConfigEntry) -> Callable[[int, int], None]:
+    """Return what shows how far a migration copying the readings got: a log line, a repair.
+
+    It is called on the executor's thread that opens the store, after each chunk of readings;
+    it shows each whole percent once.
+    """
+    shown: set[int] = set()
+
+    def progress(copied: int, highest: int) -> None:
+        percent = copied * 100 // highest if highest else 100
+        if percent in shown:
+            return
+        shown.add(percent)
+        LOGGER.info("Upgrading the reading database of %s: %d %% copied", entry.title, percent)
+        ir.create_issue(
+            hass,
+            DOMAIN,
+            _upgrade_issue_id(entry),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_DATABASE_UPGRADE,
+            translation_placeholders={"title": entry.title, "percent": str(percent)},
+        )
+
+    return progress
 
 
 async def _async_database_step[T](hass: HomeAssistant, step: Callable[[], T]) -> T:

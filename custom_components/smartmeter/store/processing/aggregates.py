@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, func, select
 
-from ..schema import dsmr_reading, quarter_hour_peak
+from ..schema import dsmr_reading, meter_key, quarter_hour_peak
 from ..sql import div_floor, upsert
 from .times import GAS_WAIT_US, MINUTE_US, QUARTER_US
 
@@ -61,7 +61,11 @@ def minute_records(
         ]
     rows = connection.execute(
         select(*columns)
-        .where(reading.meter == meter, reading.timestamp >= start, reading.timestamp < end)
+        .where(
+            reading.meter_key == meter_key(meter),
+            reading.timestamp >= start,
+            reading.timestamp < end,
+        )
         .group_by(minute)
         .order_by(minute)
     ).mappings()
@@ -86,7 +90,7 @@ def write_peaks(connection: Connection, meter: str, start: int, end: int) -> Non
     if start >= end:
         return
     reading = dsmr_reading.c
-    mine = reading.meter == meter
+    mine = reading.meter_key == meter_key(meter)
     quarter = div_floor(reading.timestamp, QUARTER_US)
     buckets = {
         index * QUARTER_US: (first, last, n)
@@ -149,7 +153,7 @@ def day_start(
 ) -> dict[str, object]:
     """Return the meter positions of a day's first reading, and (with_gas) of its first gas."""
     reading = dsmr_reading.c
-    mine = reading.meter == meter
+    mine = reading.meter_key == meter_key(meter)
     first = connection.execute(
         select(
             reading.timestamp,

@@ -18,6 +18,7 @@ from ..schema import (
     electricity_consumption,
     gas_consumption,
     hour_statistics,
+    meter_key,
     meter_statistics,
 )
 from ..sql import upsert
@@ -116,7 +117,10 @@ class Run:
         reading = dsmr_reading.c
         beyond = self._connection.scalar(
             select(reading.timestamp)
-            .where(reading.meter == self._meter, reading.timestamp >= state.minute_frontier)
+            .where(
+                reading.meter_key == meter_key(self._meter),
+                reading.timestamp >= state.minute_frontier,
+            )
             .order_by(reading.timestamp)
             .offset(CATCH_UP_READINGS)
             .limit(1)
@@ -194,7 +198,7 @@ class Run:
         """Make the gas records of new gas timestamps among the readings from start to end."""
         reading = dsmr_reading.c
         conditions = [
-            reading.meter == self._meter,
+            reading.meter_key == meter_key(self._meter),
             reading.timestamp >= start,
             reading.timestamp < end,
             reading.extra_device_timestamp.is_not(None),

@@ -13,6 +13,7 @@ from ..schema import (
     dsmr_reading,
     electricity_consumption,
     gas_consumption,
+    meter_key,
     processing_state,
 )
 from ..sql import upsert
@@ -44,7 +45,8 @@ class MeterState:
 def load_state(connection: Connection, meter: str, time_zone: tzinfo) -> MeterState | None:
     """Return a meter's state from the database, None while it has no readings."""
     timestamp = dsmr_reading.c.timestamp
-    latest = connection.scalar(select(func.max(timestamp)).where(dsmr_reading.c.meter == meter))
+    mine = dsmr_reading.c.meter_key == meter_key(meter)
+    latest = connection.scalar(select(func.max(timestamp)).where(mine))
     if latest is None:
         return None
     saved = (
@@ -53,9 +55,7 @@ def load_state(connection: Connection, meter: str, time_zone: tzinfo) -> MeterSt
         .first()
     )
     if saved is None:
-        first: int = connection.scalar(
-            select(func.min(timestamp)).where(dsmr_reading.c.meter == meter)
-        )
+        first: int = connection.scalar(select(func.min(timestamp)).where(mine))
         minute = floor_to(first, MINUTE_US)
         frontiers: dict[str, Any] = {
             "minute_frontier": minute,
