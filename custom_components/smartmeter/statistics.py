@@ -109,22 +109,20 @@ class LongTermStatistics:
         # The start of the newest hour the readings reached (µs), as far as commits told.
         self._running_hour: int | None = None
         self._lock = asyncio.Lock()
-        self._debouncer: Debouncer[Any] = Debouncer(
-            hass,
-            LOGGER,
-            cooldown=UPDATE_COOLDOWN.total_seconds(),
-            immediate=False,
-            function=self._async_update,
-        )
-        self._running_hour_debouncer: Debouncer[Any] = Debouncer(
-            hass,
-            LOGGER,
-            cooldown=RUNNING_HOUR_EVERY.total_seconds(),
-            immediate=False,
-            function=self._async_update,
-        )
+        self._debouncer = self._updates_at_most_every(UPDATE_COOLDOWN)
+        self._running_hour_debouncer = self._updates_at_most_every(RUNNING_HOUR_EVERY)
         self._remove_listener: Any = None
         self._catch_up: asyncio.Task[None] | None = None
+
+    def _updates_at_most_every(self, cooldown: timedelta) -> Debouncer[Any]:
+        """Return a debouncer that updates once cooldown has passed, and at most that often."""
+        return Debouncer(
+            self._hass,
+            LOGGER,
+            cooldown=cooldown.total_seconds(),
+            immediate=False,
+            function=self._async_update,
+        )
 
     def statistic_id(self, series: Series) -> str:
         """Return the external statistic id of one of the meter's series."""
