@@ -274,6 +274,34 @@ def _linky_entry(storage: Path, enedis_port: int) -> ConfigEntry:
     return entry
 
 
+def meter_entry(port: int, title: str, options: dict[str, Any]) -> ConfigEntry:
+    """Return the entry of a DSMR 5 meter on localhost's port, with the energy contract."""
+    return ConfigEntry(
+        data={
+            "connection_type": "network",
+            "host": "127.0.0.1",
+            "port": port,
+            "specification": "5",
+        },
+        discovery_keys=MappingProxyType({}),
+        domain="smartmeter",
+        minor_version=1,
+        options=options,
+        source="user",
+        subentries_data=[
+            {
+                "data": CONTRACT,
+                "subentry_type": "energy_contract",
+                "title": CONTRACT["description"],
+                "unique_id": None,
+            }
+        ],
+        title=title,
+        unique_id=METER,
+        version=1,
+    )
+
+
 def main(
     config: Path, port: int, template: Path, solarlog_port: int, enedis_port: int | None = None
 ) -> None:
@@ -284,29 +312,10 @@ def main(
     """
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     start = now - HISTORY
-    entry = ConfigEntry(
-        data={
-            "connection_type": "network",
-            "host": "127.0.0.1",
-            "port": port,
-            "specification": "5",
-        },
-        discovery_keys=MappingProxyType({}),
-        domain="smartmeter",
-        minor_version=1,
-        options={CONF_API_ENABLED: False, CONF_API_KEY: generate_auth_key()},
-        source="user",
-        subentries_data=[
-            {
-                "data": CONTRACT,
-                "subentry_type": "energy_contract",
-                "title": CONTRACT["description"],
-                "unique_id": None,
-            }
-        ],
-        title="Simulated meter",
-        unique_id=METER,
-        version=1,
+    entry = meter_entry(
+        port,
+        "Simulated meter",
+        {CONF_API_ENABLED: False, CONF_API_KEY: generate_auth_key()},
     )
     plant = _solarlog_entry(solarlog_port)
     storage = config / ".storage"

@@ -19,31 +19,33 @@ import os
 from pathlib import Path
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 from typing import Any
 import urllib.error
 import urllib.request
 
-from homeassistant.components.http.config import (
-    HTTP_STORAGE_SCHEMA,
-    STORAGE_MINOR_VERSION as HTTP_STORAGE_MINOR_VERSION,
-    STORAGE_VERSION as HTTP_STORAGE_VERSION,
-)
 from playwright.sync_api import Locator, Page, ViewportSize, expect, sync_playwright
 import pytest
 
 from enedis_simulator import PRM
 from scripts import develop_seed
 
+from .hass_process import (
+    REPO,
+    START_SECONDS,
+    free_port,
+    prepare_config,
+    serve,
+    start_home_assistant,
+    start_simulator,
+    stop,
+)
 from .meters import TELEGRAMS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(480)]
 
-REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = Path(os.environ.get("SMARTMETER_SCREENSHOTS", REPO / "screenshots"))
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background networking Chromium tries to reach Google's services, which a closed
@@ -64,48 +66,10 @@ LOCALE = "en-GB"
 TIME_ZONE = "Europe/Amsterdam"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 OWNER = {"name": "Ada Lovelace", "username": "ada", "password": "analytical-engine-1843"}
-# How long Home Assistant may take to answer, and the UI to show what a step waits for, on a
-# machine busy with other work.
-START_SECONDS = 180
+# How long the UI may take to show what a step waits for, on a machine busy with other work.
 UI_MS = 60_000
 # Home Assistant's log lines that a failure's report shows.
 LOGGED = re.compile(r"smartmeter| (WARNING|ERROR) ")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _serve(module: str, *args: str) -> tuple[subprocess.Popen[str], int]:
-    """Start a simulator on a free port (unless ``args`` name one); return it and its port."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", module, "--port", "0", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    announced = re.search(r"127\.0\.0\.1:(\d+)", process.stdout.readline())
-    assert announced, f"{module} did not start"
-    return process, int(announced[1])
-
-
-def _simulator(template: str, *args: str) -> tuple[subprocess.Popen[str], int]:
-    """Start a meter simulator on a free port (unless ``args`` name one); return it and its port."""
-    return _serve("meter_simulator", "--telegram", str(TELEGRAMS / template), *args)
-
-
-def _stop(process: subprocess.Popen[Any]) -> None:
-    """Stop a process we started, by its id: politely, then for good."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @dataclass
@@ -134,83 +98,38 @@ class HomeAssistant:
         return answer
 
 
-def _start_home_assistant(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    """Start ``hass``; return it once it is up, its output copied to ``log`` all along."""
-    hass = subprocess.Popen(
-        [REPO / ".venv" / "bin" / "hass", "--config", config, "--skip-pip"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    initialized = threading.Event()
-
-    def copy_output() -> None:
-        assert hass.stdout is not None
-        with log.open("wb") as output:
-            for line in hass.stdout:
-                output.write(line)
-                output.flush()
-                if b"Home Assistant initialized in" in line:
-                    initialized.set()
-        initialized.set()  # it ended
-
-    threading.Thread(target=copy_output, name="hass-output", daemon=True).start()
-    if not initialized.wait(START_SECONDS) or hass.poll() is not None:
-        _stop(hass)
-        pytest.fail(f"Home Assistant did not start: {log.read_text()[-3000:]}")
-    return hass
-
-
 @pytest.fixture
 def home_assistant(tmp_path: Path, socket_enabled: None) -> Iterator[HomeAssistant]:
     """Home Assistant as scripts/develop starts it, on free ports; stopped however the test ends."""
     config = tmp_path / "config"
-    (config / "custom_components").mkdir(parents=True)
-    (config / "custom_components" / "smartmeter").symlink_to(
-        REPO / "custom_components" / "smartmeter"
-    )
+    port = prepare_config(config, (REPO / "config" / "configuration.yaml").read_text())
     shutil.copy(REPO / "config" / "smart_meter_dashboard.yaml", config)
     shutil.copy(REPO / "config" / "linky_dashboard.yaml", config)
-    shutil.copy(REPO / "config" / "configuration.yaml", config)
-    # The port is stored as the UI stores it: http's YAML would be migrated, to be confirmed.
-    port = _free_port()
-    (config / ".storage").mkdir()
-    stable = HTTP_STORAGE_SCHEMA({"server_port": port, "server_host": ["127.0.0.1"]})
-    (config / ".storage" / "http").write_text(
-        json.dumps(
-            {
-                "version": HTTP_STORAGE_VERSION,
-                "minor_version": HTTP_STORAGE_MINOR_VERSION,
-                "key": "http",
-                "data": {"stable": stable, "pending": None, "yaml_migration_done": True},
-            }
-        )
-    )
     processes: list[subprocess.Popen[Any]] = []
     try:
-        seeded_port = _free_port()
+        seeded_port = free_port()
         # The seeded Solar-Log plant's portal, its plant installed 30 days ago.
         installed = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
-        portal, portal_port = _serve("solarlog_simulator", "--installed", installed)
+        portal, portal_port = serve("solarlog_simulator", "--installed", installed)
         processes.append(portal)
-        enedis_port = _free_port()
+        enedis_port = free_port()
         processes.append(
             subprocess.Popen([sys.executable, "-m", "enedis_simulator", str(enedis_port)], cwd=REPO)
         )
         develop_seed.main(config, seeded_port, TELEGRAMS / "v5.txt", portal_port, enedis_port)
         start = (config / "simulator_start").read_text()
         # The seeded meter's simulator listens on the port the seed wrote (the last --port wins).
-        seeded, _ = _simulator("v5.txt", "--port", str(seeded_port), "--start", start)
+        seeded, _ = start_simulator("v5.txt", "--port", str(seeded_port), "--start", start)
         processes.append(seeded)
-        added, added_port = _simulator("fluvius_v171.txt")
+        added, added_port = start_simulator("fluvius_v171.txt")
         processes.append(added)
         log = tmp_path / "home-assistant.log"
-        processes.append(_start_home_assistant(config, log))
+        processes.append(start_home_assistant(config, log))
         url = f"http://127.0.0.1:{port}"
         yield HomeAssistant(url, config, log, added_port)
     finally:
         for process in reversed(processes):
-            _stop(process)
+            stop(process)
 
 
 class Screens:

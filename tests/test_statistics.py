@@ -12,6 +12,7 @@ from typing import Any, Literal
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.energy.data import (
     GasSourceType,
     WaterSourceType,
@@ -29,7 +30,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -37,10 +38,14 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.kinds.p1.coordinator import SmartMeterCoordinator
-from custom_components.smartmeter.longterm import ALL_SERIES
-from custom_components.smartmeter.statistics import LongTermStatistics
+from custom_components.smartmeter.longterm import ALL_SERIES, affected_from
+from custom_components.smartmeter.statistics import (
+    RUNNING_HOUR_EVERY,
+    UPDATE_COOLDOWN,
+    LongTermStatistics,
+)
 from custom_components.smartmeter.store.errors import StoreError
-from custom_components.smartmeter.store.model import Capture, Reading
+from custom_components.smartmeter.store.model import Capture, Reading, datetime_to_us
 from custom_components.smartmeter.store.store import ReadingStore
 from meter_simulator.simulator import MeterSimulator
 from tests.common import wait_processed
@@ -1013,3 +1018,73 @@ async def test_water_meter_replacement(recorder_mock: Recorder, hass: HomeAssist
         "before": "100.050",
         "after": "3.000",
     }
+
+
+async def test_running_hour_every_five_minutes_ended_hour_and_late_readings_sooner(
+    recorder_mock: Recorder, hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Readings that only add to the running hour are filed every 5 minutes, not each 30 s.
+
+    A reading that starts a new hour, and one for an hour before the running one, are filed
+    30 s after they arrive. Filed a bit at a time, the rows equal those made at once.
+    """
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    await hass.async_block_till_done()
+    statistics = statistics_of(hass, entry)
+    imported = statistics._async_import
+    starts: list[int | None] = []
+
+    async def counted(start: int | None) -> None:
+        starts.append(start)
+        await imported(start)
+
+    async def commit(minutes: Sequence[int]) -> None:
+        coordinator = entry.runtime_data
+        every = stream(range(max(minutes) + 1))
+        readings = [every[minute] for minute in minutes]
+        await asyncio.wrap_future(coordinator.store.writer.submit(coordinator.meter_id, readings))
+        await hass.async_add_executor_job(wait_processed, coordinator.store)
+        await hass.async_block_till_done()
+
+    async def later(delay: timedelta) -> None:
+        freezer.tick(delay)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        await async_wait_recording_done(hass)
+
+    def affected(minute: int) -> int:
+        return affected_from(datetime_to_us(START + timedelta(minutes=minute)))
+
+    with patch.object(statistics, "_async_import", counted):
+        # The first readings since the start: filed after the cool-down.
+        await commit(range(3))
+        await later(timedelta(seconds=29))
+        assert starts == []
+        await later(timedelta(seconds=1))
+        assert starts == [affected(0)]
+        # Only the running hour grows: nothing for 5 minutes, however often readings come.
+        for minute in range(3, 10):
+            await commit([minute])
+            await later(timedelta(seconds=30))
+        assert starts == [affected(0)]
+        await later(RUNNING_HOUR_EVERY - 7 * timedelta(seconds=30))
+        assert starts == [affected(0), affected(3)]
+        # A reading in the next hour: the one before ended.
+        await commit([61])
+        await later(UPDATE_COOLDOWN)
+        assert starts == [affected(0), affected(3), affected(61)]
+        # A late reading, for the hour before the running one.
+        await commit([30])
+        await later(UPDATE_COOLDOWN)
+        assert starts == [affected(0), affected(3), affected(61), affected(30)]
+        # Nothing new: the running hour's turn finds nothing to file.
+        await later(RUNNING_HOUR_EVERY)
+        assert len(starts) == 4
+    filed = await all_rows(hass)
+    assert [row[0] for row in filed["energy_delivered"]] == [
+        START + timedelta(hours=hour) for hour in (-1, 0, 1)
+    ]
+    await statistics.async_rebuild()
+    await async_wait_recording_done(hass)
+    assert await all_rows(hass) == filed

@@ -9,6 +9,11 @@ touches, and the hours from there on are computed again and written over, every 
 them. The sum before them is read back from the recorder, so the sums continue across restarts
 and reloads; when it cannot be (the statistics were deleted, or never made), everything is made
 again.
+
+When: readings that only add to the running hour (the newest with readings) refresh it every
+RUNNING_HOUR_EVERY; a reading that starts a new hour (the one before ended) or falls before the
+running hour (late data) files everything it changes UPDATE_COOLDOWN later. A meter sends a
+telegram a second: filing each half minute cost more than storing the readings.
 """
 
 from __future__ import annotations
@@ -54,8 +59,12 @@ from .store.records import EnergySupplierPrice
 from .store.schema import HOUR_US
 from .store.store import ReadingStore
 
-# New readings are filed at most this often; a restart or an unload files them at once.
+# An ended hour and late readings are filed this long after they arrive, and at most this
+# often; an unload files what is pending at once.
 UPDATE_COOLDOWN: Final = timedelta(seconds=30)
+# The running hour is filed again at most this often while readings only add to it: as often
+# as Home Assistant compiles its own short-term statistics.
+RUNNING_HOUR_EVERY: Final = timedelta(minutes=5)
 # Bumped when the statistics computed from the same readings change: everything is made again.
 COMPUTATION_VERSION: Final = 1
 ISSUE_METER_REPLACED: Final = "meter_replaced"
@@ -97,16 +106,23 @@ class LongTermStatistics:
         )
         # The earliest time (µs) the readings changed at since the last update.
         self._changed_since: int | None = None
+        # The start of the newest hour the readings reached (µs), as far as commits told.
+        self._running_hour: int | None = None
         self._lock = asyncio.Lock()
-        self._debouncer: Debouncer[Any] = Debouncer(
-            hass,
+        self._debouncer = self._updates_at_most_every(UPDATE_COOLDOWN)
+        self._running_hour_debouncer = self._updates_at_most_every(RUNNING_HOUR_EVERY)
+        self._remove_listener: Any = None
+        self._catch_up: asyncio.Task[None] | None = None
+
+    def _updates_at_most_every(self, cooldown: timedelta) -> Debouncer[Any]:
+        """Return a debouncer that updates once cooldown has passed, and at most that often."""
+        return Debouncer(
+            self._hass,
             LOGGER,
-            cooldown=UPDATE_COOLDOWN.total_seconds(),
+            cooldown=cooldown.total_seconds(),
             immediate=False,
             function=self._async_update,
         )
-        self._remove_listener: Any = None
-        self._catch_up: asyncio.Task[None] | None = None
 
     def statistic_id(self, series: Series) -> str:
         """Return the external statistic id of one of the meter's series."""
@@ -132,6 +148,7 @@ class LongTermStatistics:
         if self._catch_up is not None and not self._catch_up.done():
             self._catch_up.cancel()
         self._debouncer.async_shutdown()
+        self._running_hour_debouncer.async_shutdown()
         await self._async_update()
 
     async def async_rebuild(self, start: date | None = None) -> None:
@@ -151,8 +168,15 @@ class LongTermStatistics:
 
     @callback
     def _async_changed(self, time_us: int) -> None:
+        """Schedule filing the readings committed from time_us (µs) on (see the module's doc)."""
         if self._changed_since is None or time_us < self._changed_since:
             self._changed_since = time_us
+        hour = hour_floor(time_us)
+        if self._running_hour is not None and hour == self._running_hour:
+            self._running_hour_debouncer.async_schedule_call()
+            return
+        if self._running_hour is None or hour > self._running_hour:
+            self._running_hour = hour
         self._debouncer.async_schedule_call()
 
     async def _async_update(self) -> None:
