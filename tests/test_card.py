@@ -7,6 +7,7 @@ from pathlib import Path
 
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
 from homeassistant.components.lovelace.const import LOVELACE_DATA
+from homeassistant.components.lovelace.resources import ResourceStorageCollection
 from homeassistant.config_entries import ConfigEntryDisabler
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -48,6 +49,7 @@ async def test_a_new_release_updates_its_resource_and_leaves_others(hass: HomeAs
     """An older release's resource (and a copy of it) become one at this URL; others stay."""
     assert await async_setup_component(hass, "frontend", {})
     resources = hass.data[LOVELACE_DATA].resources
+    assert isinstance(resources, ResourceStorageCollection)
     await resources.async_create_item({"res_type": "module", "url": "/local/other-card.js"})
     for _ in range(2):
         await resources.async_create_item(
