@@ -456,7 +456,7 @@ def _linky_card(page: Page, home_assistant: HomeAssistant, screens: Screens) -> 
     shown(screen, f"^{re.escape(_linky_display(page, 'CONSOMMATION'))}$")
     # The meter's colour by default, and a display as wide as the card, whatever the width.
     linky = card.locator(".linky")
-    assert linky.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(163, 204, 40)"
+    expect(linky).to_have_css("background-color", "rgb(163, 204, 40)")
     card_box, screen_box = card.bounding_box(), screen.bounding_box()
     assert card_box is not None
     assert screen_box is not None

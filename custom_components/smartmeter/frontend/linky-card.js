@@ -72,8 +72,14 @@ class SmartmeterLinkyCard extends HTMLElement {
   }
 
   set hass(hass) {
+    const previous = this._hass;
     this._hass = hass;
-    this._render();
+    // Home Assistant hands over a new hass at every state change anywhere: the display is
+    // drawn again only when the meter's entities or their states changed.
+    const unchanged =
+      previous?.entities === hass.entities &&
+      this._shown?.every((entityId) => previous.states[entityId] === hass.states[entityId]);
+    if (!unchanged) this._render();
   }
 
   getCardSize() {
@@ -118,6 +124,7 @@ class SmartmeterLinkyCard extends HTMLElement {
     if (!this._config || !this._hass) return;
     if (!this.shadowRoot) this.attachShadow({ mode: "open" });
     const entities = this._entities();
+    this._shown = Object.values(entities);
     const has = (measurement) => Boolean(entities[`${measurement}_daily`]);
     if (!has(this._measurement) && has(this._other())) this._measurement = this._other();
     const [red, green, blue] = parseColor(this._config.color);
