@@ -176,7 +176,8 @@ class SolarLogCoordinator(DataUpdateCoordinator[Snapshot]):
         self.backfill_error = None
         self.ledger.backfilled = True
         self._take_hours(hours)
-        self._store.async_delay_save(self.ledger.as_data, 0)
+        # Months of history are worth writing at once.
+        await self._store.async_save(self.ledger.as_data())
         if self.statistics is not None:
             await self.async_file()
         LOGGER.debug("History of %s read: %d days before %s", self.name, len(hours), before)
