@@ -8,9 +8,10 @@
 
 One meter (PRM) with consumption and production: half-hourly average powers (even W, so a
 day's Wh are whole) stamped at the interval's end in Paris time, daily Wh their sum, the daily
-maximum power the highest half-hour in VA. History: 3 years of daily values, 2 of load curve,
-up to yesterday. Limits as Enedis': 7 days of load curve a request, start before end, end at
-most today, the history deadline; failures can be queued, and requests are logged.
+maximum power the highest half-hour in VA. History: 3 years of daily values, 2 of load curve
+(or from a meter's first day), up to yesterday. Limits as Enedis': 7 days of load curve a
+request, start before end, end at most today, the history deadline; failures can be queued, and
+requests are logged.
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ class EnedisSimulator:
     failures: list[tuple[int, Any] | None] = field(default_factory=list)
     # Days whose data is not there (yet): a late meter.
     missing: set[date] = field(default_factory=set)
+    # The first day of a meter put in lately: Enedis has nothing before it.
+    first_day: date | None = None
     requests: list[str] = field(default_factory=list)
     consent: bool = True
 
@@ -165,7 +168,13 @@ class EnedisSimulator:
         elif start < today - _DAILY_DEPTH:
             raise _Refused(400, "ADAM-DC-0016", _DEADLINE)
         days = [start + timedelta(days=n) for n in range((end - start).days)]
-        days = [day for day in days if day not in self.missing and day < today]
+        days = [
+            day
+            for day in days
+            if day not in self.missing
+            and day < today
+            and (self.first_day is None or day >= self.first_day)
+        ]
         items: list[dict[str, str]] = []
         if data == "load_curve":
             items = [

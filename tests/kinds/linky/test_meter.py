@@ -254,10 +254,14 @@ async def test_polls_through_a_day_until_yesterday_is_in(
     freezer.move_to(datetime.combine(yesterday, time(6), PARIS))
     async with linky_service() as service:
         simulator = service.simulator
+        # A meter put in a fortnight before: the polls are the same as with years of history.
+        simulator.first_day = yesterday - timedelta(days=14)
         entry = linky_entry(measurement="consumption")
         await setup(hass, entry)
         runtime = entry.runtime_data.runtime
         assert runtime.next_poll == paris(day, 5)
+        # 14 days by the hour; the spring change (23 hours) is among them before 1 April.
+        assert len(await rows(hass, "consumption")) == 14 * 24 - (day == date(2026, 4, 1))
         before = await rows(hass, "consumption")
         count = len(simulator.requests)
         simulator.missing = {yesterday}
@@ -306,10 +310,12 @@ async def test_a_server_error_is_tried_again_the_next_hour(
 ) -> None:
     async with linky_service() as service:
         simulator = service.simulator
+        simulator.first_day = TODAY - timedelta(days=14)
         entry = linky_entry(access="myelectricaldata", measurement="consumption")
         await setup(hass, entry)
         runtime = entry.runtime_data.runtime
         before = await rows(hass, "consumption")
+        assert len(before) == 14 * 24 - 1  # the spring change on the 29th
         simulator.failures = [
             (500, {"error": "internal_server_error", "error_description": "Internal Server Error"})
         ]
@@ -351,6 +357,7 @@ async def test_missing_days_asked_for_again_or_reported(
     async with linky_service() as service:
         simulator = service.simulator
         simulator.missing = {date(2026, 3, 1), date(2026, 3, 25)}
+        simulator.first_day = date(2026, 2, 1)
         entry = linky_entry(measurement="consumption")
         await setup(hass, entry)
         progress = hass.states.get("sensor.linky_12345678901234_history_import")
@@ -374,7 +381,7 @@ async def test_missing_days_asked_for_again_or_reported(
         # The 25th filed by the hour, the sums after it carried on: all days but the 1st, exact.
         used = await rows(hass, "consumption")
         assert sum(utc(2026, 3, 24, 23) <= at < utc(2026, 3, 25, 23) for at in used) == 24
-        days = [TODAY - timedelta(days=n) for n in range(3 * 365 + 1)]
+        days = [TODAY - timedelta(days=n) for n in range((TODAY - simulator.first_day).days + 1)]
         total = sum(simulator.daily_wh("consumption", day) for day in days)
         total -= simulator.daily_wh("consumption", date(2026, 3, 1))
         assert used[max(used)][1] == total / 1000
@@ -390,6 +397,7 @@ async def test_revoked_consent_asks_for_a_new_token(
 ) -> None:
     async with linky_service() as service:
         service.simulator.consent = False
+        service.simulator.first_day = TODAY - timedelta(days=14)
         entry = linky_entry(measurement="consumption")
         await setup(hass, entry)
         (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
