@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 import itertools
 import re
+import threading
 from typing import Any, Literal
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
 )
+from homeassistant.components.recorder.tasks import RecorderTask
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -352,6 +355,47 @@ async def test_sums_continue_across_reloads_and_readings_stored_meanwhile(
     await statistics_of(hass, entry).async_rebuild()
     await async_wait_recording_done(hass)
     assert await all_rows(hass) == rebuilt
+
+
+@dataclass(slots=True)
+class HoldRecorder(RecorderTask):
+    """Keep the recorder's thread busy until released, as another source's years would."""
+
+    held: threading.Event
+    released: threading.Event
+
+    def run(self, instance: Recorder) -> None:
+        self.held.set()
+        self.released.wait()
+
+
+async def test_an_unload_does_not_wait_for_a_busy_recorder(
+    recorder_mock: Recorder, hass: HomeAssistant
+) -> None:
+    """The stop files the last readings; the recorder writes them when it gets to them."""
+    entry = push_entry()
+    await setup_entry(hass, entry)
+    full = stream(range(3 * 60 + 2))
+    await store(hass, entry, full[:90])
+    hold = HoldRecorder(threading.Event(), threading.Event())
+    recorder_mock.queue_task(hold)
+    await hass.async_add_executor_job(hold.held.wait)
+    try:
+        writer = entry.runtime_data.store.writer
+        await asyncio.wrap_future(writer.submit(METER, full[90:]))
+        await hass.async_add_executor_job(wait_processed, entry.runtime_data.store)
+        # Home Assistant gives up waiting for an unload's tasks after 10 s, leaving them running.
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        with pytest.raises(StoreError, match="closed"):
+            writer.submit(METER, full[:1])
+    finally:
+        hold.released.set()
+    await async_wait_recording_done(hass)
+    # Three hours and the first minute of the fourth.
+    expected = expected_energy(range(4))
+    for key in ENERGY:
+        *whole, last = expected[key]
+        assert await hourly(hass, key) == [*whole, round(last / 60, 9)], key
 
 
 async def test_backfill_of_history_stored_before_setup(

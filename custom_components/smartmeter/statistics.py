@@ -113,6 +113,7 @@ class LongTermStatistics:
         self._running_hour_debouncer = self._updates_at_most_every(RUNNING_HOUR_EVERY)
         self._remove_listener: Any = None
         self._catch_up: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def _updates_at_most_every(self, cooldown: timedelta) -> Debouncer[Any]:
         """Return a debouncer that updates once cooldown has passed, and at most that often."""
@@ -142,6 +143,7 @@ class LongTermStatistics:
 
     async def async_stop(self) -> None:
         """File what is pending and stop following the store; before the store closes."""
+        self._stopping.set()
         if self._remove_listener is not None:
             self._remove_listener()
             self._remove_listener = None
@@ -270,8 +272,24 @@ class LongTermStatistics:
                 self._compute, computation, chunk, start, end
             )
             self._add(computed)
-        # The next update reads back the sums these rows end with.
-        await self._recorded.async_flush()
+        await self._async_flush()
+
+    async def _async_flush(self) -> None:
+        """Wait until the recorder wrote the rows: the next update reads back their sums.
+
+        Not once stopping, when no update follows: the recorder may be busy for minutes (other
+        sources' years of history), and an unload or Home Assistant's stop would wait for it.
+        """
+        if self._stopping.is_set():
+            return
+        flushed = asyncio.create_task(self._recorded.async_flush())
+        stopping = asyncio.create_task(self._stopping.wait())
+        await asyncio.wait((flushed, stopping), return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if flushed.done():
+            await flushed  # its error, if any, is the update's
+        else:
+            flushed.cancel()
 
     def _history(self) -> tuple[int, int] | None:
         with self._store.read() as connection:
