@@ -12,15 +12,11 @@ from decimal import Decimal
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.core import Recorder
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 import pytest
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 
 from solarlog_simulator import PortalSimulator
+from tests.common import statistic_rows
 from tests.enerest import INSTALLED, PLANT_ID, POLL, TODAY, local, move_on, plant_entry, setup_plant
 
 STATISTIC = f"smartmeter:solarlog_{PLANT_ID.replace('-', '_')}_solar_production"
@@ -39,20 +35,9 @@ def auto_enable_custom_integrations(
 
 async def rows(hass: HomeAssistant) -> list[tuple[datetime, float]]:
     """Return (start, sum) of the solar production's rows."""
-    await async_wait_recording_done(hass)
-    found = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2000, 1, 1, tzinfo=UTC),
-        None,
-        {STATISTIC},
-        "hour",
-        None,
-        {"sum"},
-    )
     return [
         (datetime.fromtimestamp(row["start"], UTC), row["sum"] or 0.0)
-        for row in found.get(STATISTIC, [])
+        for row in await statistic_rows(hass, STATISTIC)
     ]
 
 
