@@ -38,6 +38,7 @@ from custom_components.smartmeter.store import (
     migrations,
 )
 from custom_components.smartmeter.store.driver import DriverStatement, execute, execute_many
+from custom_components.smartmeter.store.engine import open_engine
 from custom_components.smartmeter.store.model import (
     Capture,
     CaptureKind,
@@ -46,6 +47,7 @@ from custom_components.smartmeter.store.model import (
     statistics_to_row,
 )
 from custom_components.smartmeter.store.schema import reading_count
+from custom_components.smartmeter.store.writer import COMMIT_EVERY
 from tests.store.versions import database_at_version
 
 METER = "01JCNF8MZ3Q4W6V5XK9T2B7H1D"
@@ -308,6 +310,71 @@ def test_group_commit(store: ReadingStore, store_url: str) -> None:
         assert ids[0] < ids[1]
         assert by_id[ids[0]].electricity_delivered_1 == Decimal(f"{n}.001")
         assert by_id[ids[1]].electricity_delivered_1 == Decimal(f"{n}.002")
+
+
+class Clock:
+    """Monotonic seconds that move only when a test moves them; counts the writer's looks."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.looks = 0
+        self._looked = threading.Condition()
+
+    def __call__(self) -> float:
+        if threading.current_thread().name == "smartmeter-store-writer":
+            with self._looked:
+                self.looks += 1
+                self._looked.notify_all()
+        return self.now
+
+    def wait_for_looks(self, looks: int) -> None:
+        """Wait until the writer has looked at the clock this many times in all."""
+        with self._looked:
+            assert self._looked.wait_for(lambda: self.looks >= looks, timeout=30)
+
+
+def test_live_readings_wait_for_the_next_to_share_a_commit(store_url: str) -> None:
+    """Readings that may wait are committed together COMMIT_EVERY seconds after the first.
+
+    Anything else queued meanwhile (a submission that may not wait, work, close()) commits
+    them at once, before it.
+    """
+    ReadingStore.open(store_url).close()
+    engine = open_engine(store_url)
+    clock = Clock()
+    writer = GroupCommitWriter(engine, clock=clock)
+    try:
+        waiting = []
+        for n in range(2):
+            looks = clock.looks
+            waiting.append(writer.submit(METER, [reading(n)], may_wait=True))
+            # Taken, found not due, and waited for with the time left.
+            clock.wait_for_looks(looks + 2)
+            assert writer.transactions == 0
+            clock.now += COMMIT_EVERY - 1
+        # The first one's time is up: taken with the one that wakes the writer.
+        waiting.append(writer.submit(METER, [reading(2)], may_wait=True))
+        ids = [future.result(timeout=30) for future in waiting]
+        assert writer.transactions == 1
+        assert [len(one) for one in ids] == [1] * 3
+        assert sorted(ids) == ids
+        # Before work queued after it, in one transaction with a submission that may not wait.
+        live = writer.submit(METER, [reading(3)], may_wait=True)
+        assert writer.run(live.done).result(timeout=30) is True
+        live = writer.submit(METER, [reading(4)], may_wait=True)
+        posted = writer.submit(METER, [reading(5)])
+        assert posted.result(timeout=30)[0] > live.result(timeout=30)[0]
+        assert writer.transactions == 3
+        # And before the writer stops.
+        last = writer.submit(METER, [reading(6)], may_wait=True)
+        writer.close()
+        assert last.done()
+        assert writer.transactions == 4
+    finally:
+        writer.close()
+        engine.dispose()
+    with database(store_url) as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM dsmr_reading").scalar() == 7
 
 
 def test_failing_submission_fails_alone(store: ReadingStore, store_url: str) -> None:

@@ -49,6 +49,11 @@ DEFAULT_MAX_QUEUE: Final = 10_000
 # a few large runs instead of one per commit, which would cost more than the writes. A run that
 # left a backlog is followed at once, after the commits queued meanwhile.
 PROCESS_EVERY: Final = 1.0
+# How long a submission that may wait (a live meter's reading) waits at most for those after it,
+# to share their transaction: a commit costs far more than a reading, and a meter sends one a
+# second. As Home Assistant's recorder commits its states (every 5 s by default); anything else
+# queued meanwhile (an API request, work, a hold, close()) commits what waits at once.
+COMMIT_EVERY: Final = 5.0
 
 
 @dataclass(slots=True)
@@ -58,6 +63,8 @@ class _Submission:
     statistics: dict[str, StatisticsValue] | None
     captures: list[dict[str, object]]
     future: Future[list[int]]
+    # Until when (monotonic seconds) it may wait for the submissions after it; None: no wait.
+    wait_until: float | None = None
 
 
 @dataclass(slots=True)
@@ -66,6 +73,16 @@ class _Task:
 
     run: Callable[[], object]
     future: Future[Any] = field(default_factory=Future)
+
+
+def _commit_time(uncommitted: list[_Submission]) -> float | None:
+    """Return when the submissions that wait are due for their commit; None without any."""
+    times = [item.wait_until for item in uncommitted]
+    if not times:
+        return None
+    if None in times:
+        return float("-inf")
+    return min(time for time in times if time is not None)
 
 
 class GroupCommitWriter:
@@ -82,17 +99,20 @@ class GroupCommitWriter:
         *,
         processor: Processor | None = None,
         max_queue: int = DEFAULT_MAX_QUEUE,
+        clock: Callable[[], float] = monotonic,
     ) -> None:
         """Start the writer thread on a migrated engine.
 
         With a processor, the thread processes the readings of each committed batch once their
         futures are resolved, and catches up with what is left whenever its queue is empty.
         Processing goes a run at a time (see Processor.process), and what is submitted meanwhile
-        is committed before the next run: a submission waits for one run at most.
+        is committed before the next run: a submission waits for one run at most. clock gives
+        the monotonic seconds that COMMIT_EVERY and PROCESS_EVERY count in.
         """
         self._engine = engine
         self.statements = CommitStatements(engine)
         self._processor = processor
+        self._clock = clock
         # None, queued by close(), tells the thread to stop once everything before it is written.
         self._queue: queue.Queue[_Submission | _Task | None] = queue.Queue(max_queue)
         # Makes "not closed, so queue" atomic: nothing may follow close()'s None.
@@ -138,11 +158,15 @@ class GroupCommitWriter:
         readings: Sequence[Reading],
         statistics: Mapping[str, StatisticsValue] | None = None,
         captures: Sequence[Capture] = (),
+        *,
+        may_wait: bool = False,
     ) -> Future[list[int]]:
         """Queue readings, a partial update of the meter's statistics and captures, together.
 
         They are written in one transaction. A water or heat capture already stored, or later
-        than its channel's newest and at the same position, is left out: it adds nothing.
+        than its channel's newest and at the same position, is left out: it adds nothing. With
+        may_wait (a live meter's telegram), the transaction may wait up to COMMIT_EVERY seconds
+        for the submissions after it, unless something else is queued meanwhile.
 
         Never blocks, so the event loop may call it. The future resolves with the readings'
         new ids, in order, once their transaction has committed, or fails with the database's
@@ -156,6 +180,7 @@ class GroupCommitWriter:
             None if statistics is None else statistics_to_row(statistics),
             [capture_to_row(meter, capture) for capture in captures],
             Future(),
+            self._clock() + COMMIT_EVERY if may_wait else None,
         )
         self._queue_item(submission)
         return submission.future
@@ -250,16 +275,20 @@ class GroupCommitWriter:
         # Work taken from the queue that waits for processing to catch up, in order, and
         # close()'s None after it.
         waiting: deque[_Task | None] = deque()
+        # Submissions taken that wait for those after them (see COMMIT_EVERY), in order.
+        uncommitted: list[_Submission] = []
         while True:
-            batch = self._take(wait=not waiting)
-            submissions = [
-                item
-                for item in batch
-                if isinstance(item, _Submission) and item.future.set_running_or_notify_cancel()
-            ]
-            if submissions:
-                self._commit(submissions)
+            batch = self._take(wait=not waiting, until=_commit_time(uncommitted))
+            uncommitted.extend(item for item in batch if isinstance(item, _Submission))
             waiting.extend(item for item in batch if not isinstance(item, _Submission))
+            due = _commit_time(uncommitted)
+            if due is not None and (waiting or self._clock() >= due):
+                submissions = [
+                    item for item in uncommitted if item.future.set_running_or_notify_cancel()
+                ]
+                uncommitted.clear()
+                if submissions:
+                    self._commit(submissions)
             if waiting and waiting[-1] is None:
                 self._stop(waiting)
                 return
@@ -272,15 +301,20 @@ class GroupCommitWriter:
             elif processor is not None and (not batch or self._processing_wait() == 0):
                 self._process(processor)
 
-    def _take(self, *, wait: bool) -> list[_Submission | _Task | None]:
-        """Return what is queued; with wait, wait for it until processing may run.
+    def _take(self, *, wait: bool, until: float | None) -> list[_Submission | _Task | None]:
+        """Return what is queued; with wait, wait for it until processing may run or until.
 
-        Empty only when the wait ended with nothing queued: processing may run.
+        Empty only when the wait ended with nothing queued: processing may run, or what waits
+        to be committed is due (until, in clock seconds).
         """
         batch: list[_Submission | _Task | None] = []
         if wait:
+            timeout = self._processing_wait()
+            if until is not None:
+                due = max(0.0, until - self._clock())
+                timeout = due if timeout is None else min(timeout, due)
             try:
-                batch.append(self._queue.get(timeout=self._processing_wait()))
+                batch.append(self._queue.get(timeout=timeout))
             except queue.Empty:
                 return batch
         while True:
@@ -295,11 +329,11 @@ class GroupCommitWriter:
             return None
         if self._processor.behind:
             return 0.0
-        return max(0.0, self._processed_at + PROCESS_EVERY - monotonic())
+        return max(0.0, self._processed_at + PROCESS_EVERY - self._clock())
 
     def _process(self, processor: Processor) -> None:
         """Run the processing of each due meter once; stop early when something is queued."""
-        self._processed_at = monotonic()
+        self._processed_at = self._clock()
         for index, meter in enumerate(sorted(processor.due)):
             if index and not self._queue.empty():
                 # Committed first; the other meters follow in the next round.

@@ -21,6 +21,7 @@ from tests.common import (
     setup_entry,
     state_of,
     until,
+    wait_processed,
 )
 from tests.meter.test_detection_and_values import LUXEMBOURG, SWEDEN
 from tests.meters import TcpMeter, edited, telegram
@@ -72,8 +73,12 @@ async def test_garbage_and_bad_crc(hass: HomeAssistant, running: TcpMeter) -> No
 
 
 async def stored_powers(hass: HomeAssistant) -> list[str]:
-    """Return the power of every reading stored for the meter, in order."""
+    """Return the power of every reading stored for the meter, in order.
+
+    What the reader handed on is committed first: a live reading may wait for the next ones.
+    """
     coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data
+    await hass.async_add_executor_job(wait_processed, coordinator.store)
     _, readings = await hass.async_add_executor_job(
         lambda: coordinator.store.list_readings(coordinator.meter_id, limit=100)
     )

@@ -124,7 +124,8 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         """Take a valid telegram from the reader: update the entities and store it."""
         self.update_entities(telegram, frame)
         try:
-            self.store_telegram(telegram, frame)
+            # A few seconds later, together with the next ones (see COMMIT_EVERY).
+            self.store_telegram(telegram, frame, may_wait=True)
         except (TelegramError, StoreError) as err:
             LOGGER.debug("Telegram not stored: %s", err)
         self.forward(frame)
@@ -144,12 +145,15 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         except ForwardQueueError as err:
             LOGGER.error("Telegram could not be queued for forwarding: %s", err)
 
-    def store_telegram(self, telegram: Telegram, frame: str) -> Future[list[int]]:
+    def store_telegram(
+        self, telegram: Telegram, frame: str, *, may_wait: bool = False
+    ) -> Future[list[int]]:
         """Queue the telegram's reading for the store; the future resolves once committed.
 
         Raises TelegramError for a telegram DSMR-reader would not store, StoreError (StoreBusy)
         when the writer is overloaded. The positions of its water and heat meters are stored
-        either way: a heat meter on its own sends telegrams without electricity.
+        either way: a heat meter on its own sends telegrams without electricity. may_wait lets
+        the commit wait for the next telegrams (GroupCommitWriter.submit).
         """
         now = dt_util.utcnow()
         captures = mbus_captures(telegram, now)
@@ -157,12 +161,14 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
             reading, statistics = self.decoder.dsmr_reading(telegram, now)
         except TelegramError:
             if captures:
-                self.store.writer.submit(self.meter_id, [], captures=captures).add_done_callback(
-                    _log_store_failure
-                )
+                self.store.writer.submit(
+                    self.meter_id, [], captures=captures, may_wait=may_wait
+                ).add_done_callback(_log_store_failure)
             raise
         statistics["latest_telegram"] = frame.strip()
-        future = self.store.writer.submit(self.meter_id, [reading], statistics, captures)
+        future = self.store.writer.submit(
+            self.meter_id, [reading], statistics, captures, may_wait=may_wait
+        )
         future.add_done_callback(_log_store_failure)
         return future
 
