@@ -14,6 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.smartmeter.const import DOMAIN
+from custom_components.smartmeter.store.store import ReadingStore
 from tests.common import (
     REFUSED_FOR_A_MISSING_REGISTER,
     has_state,
@@ -63,13 +64,58 @@ async def test_closed_mid_telegram(hass: HomeAssistant, running: TcpMeter) -> No
     assert _state(hass, REJECTED) == "0"
 
 
+async def stored_rejected(hass: HomeAssistant) -> int:
+    """Return the meter's rejected telegrams in the store (the API's meter statistics)."""
+    coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator
+    statistics = await hass.async_add_executor_job(
+        coordinator.store.get_statistics, coordinator.meter_id
+    )
+    return int(statistics.rejected_telegrams)
+
+
+async def until_rejected_stored(hass: HomeAssistant, count: int) -> None:
+    """Wait until the store counts this many rejected telegrams."""
+    async with asyncio.timeout(5):
+        while await stored_rejected(hass) != count:
+            await hass.async_block_till_done()
+
+
 async def test_garbage_and_bad_crc(hass: HomeAssistant, running: TcpMeter) -> None:
-    """Bad-CRC telegrams and noise are counted, once per run of noise; good ones still count."""
+    """Bad-CRC telegrams and noise are counted, once per run of noise; good ones still count.
+
+    The store counts them too, as DSMR-reader's datalogger does, for the API's meter statistics.
+    """
     await running.send(b"\x00\xff garbage !!\r\n" * 20 + BAD_CRC + b"noise/" + BAD_CRC + V4)
     await until(hass, lambda: has_state(hass, POWER, "2027.0"))
     # The garbage run, two bad CRCs, and the '/' of "noise/" (a telegram that never ended).
     assert _state(hass, REJECTED) == "4"
+    await until_rejected_stored(hass, 4)
     assert state_of(hass, "sensor.electricity_meter_energy_consumption") == "3016.829"
+
+
+@pytest.mark.allow_log(r"^Meter at .* is unavailable: ")
+async def test_refusals_without_a_valid_telegram_after_them_are_stored(
+    hass: HomeAssistant, running: TcpMeter
+) -> None:
+    """Counted in the store at the outage they end in, and at an unload."""
+    await running.send(BAD_CRC + BAD_CRC)
+    await until(hass, lambda: has_state(hass, POWER, STATE_UNAVAILABLE))
+    await until_rejected_stored(hass, 2)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    coordinator = entry.runtime_data.coordinator
+    meter_id, reader = coordinator.meter_id, coordinator.reader
+    assert reader is not None
+    await running.wait_connected(2)
+    await running.send(BAD_CRC)
+    await until(hass, lambda: reader.stats.rejected == 3)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    url = f"sqlite:///{hass.config.path(f'smartmeter_{entry.entry_id}.db')}"
+    reopened = await hass.async_add_executor_job(ReadingStore.open, url)
+    try:
+        statistics = await hass.async_add_executor_job(reopened.get_statistics, meter_id)
+    finally:
+        await hass.async_add_executor_job(reopened.close)
+    assert statistics.rejected_telegrams == 3
 
 
 async def stored_powers(hass: HomeAssistant) -> list[str]:

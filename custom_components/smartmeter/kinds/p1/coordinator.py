@@ -14,6 +14,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
+from sqlalchemy.exc import SQLAlchemyError
 
 from ...const import (
     CONF_METER_ID,
@@ -75,6 +76,9 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
         self.meter_id = entry_meter_id(entry)
         # Telegrams the API refused; the reader counts its own.
         self.api_rejected = 0
+        # The reader's refusals already added to the store's count, as DSMR-reader's datalogger
+        # counts them (the API's add theirs as they come).
+        self._rejected_stored = 0
         self.reader: MeterReader | None = None
         self.last_frame: str | None = None
         # The electricity meter's device registry id, which M-Bus devices link to.
@@ -122,6 +126,7 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
     @callback
     def handle_telegram(self, telegram: Telegram, frame: str) -> None:
         """Take a valid telegram from the reader: update the entities and store it."""
+        self._store_rejected()
         self.update_entities(telegram, frame)
         try:
             # A few seconds later, together with the next ones (see COMMIT_EVERY).
@@ -227,9 +232,37 @@ class SmartMeterCoordinator(DataUpdateCoordinator[MeterReading | None]):
     @callback
     def handle_disconnect(self, reason: str) -> None:
         """Mark the entities unavailable; the reader has logged the outage."""
+        self._store_rejected()
         if self.last_update_success:
             self.last_update_success = False
             self.async_update_listeners()
+
+    @callback
+    def _store_rejected(self) -> None:
+        """Add the reader's refusals since the last time to the store's count, in the background.
+
+        At a valid telegram or an outage, so that noise costs at most one write per telegram.
+        """
+        if (count := self._rejected_not_stored()) > 0:
+            self.config_entry.async_create_background_task(
+                self.hass, self._async_count_rejected(count), f"{DOMAIN} rejected telegrams"
+            )
+
+    async def async_store_rejected(self) -> None:
+        """Add the reader's refusals not counted yet to the store's count (before it closes)."""
+        if (count := self._rejected_not_stored()) > 0:
+            await self._async_count_rejected(count)
+
+    def _rejected_not_stored(self) -> int:
+        rejected = self.reader.stats.rejected if self.reader is not None else 0
+        count, self._rejected_stored = rejected - self._rejected_stored, rejected
+        return count
+
+    async def _async_count_rejected(self, count: int) -> None:
+        try:
+            await self.hass.async_add_executor_job(self.store.count_rejected, self.meter_id, count)
+        except (StoreError, SQLAlchemyError) as err:
+            LOGGER.warning("%d rejected telegrams were not counted in the store: %s", count, err)
 
     @callback
     def _async_check_silence(self, _now: datetime) -> None:

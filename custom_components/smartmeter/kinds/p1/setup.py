@@ -92,6 +92,7 @@ async def async_setup_meter(hass: HomeAssistant, entry: SmartMeterConfigEntry) -
     # The writer's thread must end before Home Assistant can exit, and with the entry.
     async def _async_close_store() -> None:
         await _async_stop_store_readers(data)
+        await coordinator.async_store_rejected()
         await hass.async_add_executor_job(store.close)
 
     async_on_unload_or_stop(hass, entry, _async_close_store)
