@@ -440,7 +440,9 @@ def _today_cards(page: Page) -> None:
             [list(TODAY_STATISTICS), UI_MS],
         )
         if all(
-            card == "?" if change is None else abs(float(card.replace(",", "")) - change) <= 0.005
+            card == "?"
+            if change is None
+            else card != "?" and abs(float(card.replace(",", "")) - change) <= 0.005
             for card, change in zip(cards.groups(), changes, strict=True)
         ):
             break
