@@ -41,6 +41,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartmeter.const import DOMAIN
 from custom_components.smartmeter.kinds.p1.coordinator import SmartMeterCoordinator
+from custom_components.smartmeter.kinds.p1.setup import default_database_url
 from custom_components.smartmeter.longterm import ALL_SERIES, affected_from
 from custom_components.smartmeter.statistics import (
     RUNNING_HOUR_EVERY,
@@ -324,7 +325,7 @@ async def test_sums_continue_across_reloads_and_readings_stored_meanwhile(
     await setup_entry(hass, entry)
     full = stream(range(3 * 24 * 60 + 2))
     await store(hass, entry, full[: 24 * 60 + 30])
-    url = f"sqlite:///{hass.config.path(f'smartmeter_{entry.entry_id}.db')}"
+    url = default_database_url(hass, entry)
     assert await hass.config_entries.async_unload(entry.entry_id)
     # Another writer of the same database (a second Home Assistant on PostgreSQL, a crash
     # before the statistics took the last readings): the next start takes them.
@@ -404,7 +405,7 @@ async def test_backfill_of_history_stored_before_setup(
     """History in the store before the integration first runs (e.g. imported): all of it."""
     entry = push_entry()
     entry.add_to_hass(hass)
-    url = f"sqlite:///{hass.config.path(f'smartmeter_{entry.entry_id}.db')}"
+    url = default_database_url(hass, entry)
     history = await hass.async_add_executor_job(ReadingStore.open, url)
     # And a water meter's captures on every hour, 10 litres apart.
     water = [

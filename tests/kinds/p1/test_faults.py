@@ -14,6 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.smartmeter.const import DOMAIN
+from custom_components.smartmeter.kinds.p1.setup import default_database_url
 from custom_components.smartmeter.store.store import ReadingStore
 from tests.common import (
     REFUSED_FOR_A_MISSING_REGISTER,
@@ -109,7 +110,7 @@ async def test_refusals_without_a_valid_telegram_after_them_are_stored(
     await running.send(BAD_CRC)
     await until(hass, lambda: reader.stats.rejected == 3)
     assert await hass.config_entries.async_unload(entry.entry_id)
-    url = f"sqlite:///{hass.config.path(f'smartmeter_{entry.entry_id}.db')}"
+    url = default_database_url(hass, entry)
     reopened = await hass.async_add_executor_job(ReadingStore.open, url)
     try:
         statistics = await hass.async_add_executor_job(reopened.get_statistics, meter_id)
